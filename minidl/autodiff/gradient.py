@@ -1,0 +1,93 @@
+"""dlgradient: reverse-mode walk over the recorded graph."""
+from .containers import flatten_dlarrays, rebuild
+from .trace import current_trace, is_traced, recording
+
+_NON_SCALAR = "Value to differentiate is non-scalar. It must be a traced real dlarray scalar."
+_NOT_TRACED = ("Value to differentiate is not traced. It must be a traced real dlarray scalar. "
+               "Use dlgradient inside a function called by dlfeval to trace the variables.")
+
+
+def _check_value(y):
+    from ..dlarray import dlarray
+    if not isinstance(y, dlarray):
+        raise TypeError(f"dlgradient: y must be a dlarray; got {type(y).__name__}. {_NOT_TRACED}")
+    if y.size != 1:
+        raise ValueError(f"dlgradient: y has size {y.shape}. {_NON_SCALAR}")
+    if y.data.dtype.kind not in "f":
+        raise TypeError(f"dlgradient: y must be real floating point; got {y.data.dtype}. {_NON_SCALAR}")
+    if not is_traced(y):
+        raise ValueError(f"dlgradient: {_NOT_TRACED}")
+
+
+def _ancestors_in_topological_order(root):
+    """Nodes y depends on, inputs before users; iterative so deep chains are fine."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        node, inputs = stack[-1]
+        for x in inputs:
+            child = x._node
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
+    """Gradients of the traced scalar ``y`` with respect to ``targets``.
+
+    Works only inside :func:`dlfeval`. Each target is a dlarray or a container of
+    them (list, tuple, dict, Table with a Value column); the result for it has the
+    same structure, sizes and formats. Returns one result per target (the bare
+    result when there is one target). A target that ``y`` does not depend on gets
+    zeros. ``RetainData=True`` keeps the trace for a later call;
+    ``EnableHigherDerivatives=True`` records the backward pass so the gradients
+    can be differentiated again.
+    """
+    trace = current_trace()
+    if trace is None:
+        raise RuntimeError("dlgradient can only be called inside a function evaluated by dlfeval.")
+    _check_value(y)
+    if not targets:
+        raise TypeError("dlgradient: at least one target (variable to differentiate with respect to) is required")
+    leaves = [flatten_dlarrays(t) for t in targets]
+    wanted = {id(x._node) for group in leaves for x in group if x._node is not None}
+
+    order = _ancestors_in_topological_order(y._node)
+    # Only nodes lying on a path from a target to y take part in the walk.
+    relevant = set()
+    for node in order:
+        if id(node) in wanted or any(x._node is not None and id(x._node) in relevant for x in node.inputs):
+            relevant.add(id(node))
+    for node in order:
+        if node.released and id(node) in relevant and node.vjp is not None:
+            raise RuntimeError("dlgradient: the trace of this value was released by a previous dlgradient call. "
+                               "Call the first dlgradient with RetainData=true to compute more gradients.")
+
+    from ..ops.shape import sum_to
+    grads = {id(y._node): y.ones_like()}
+    with recording(bool(EnableHigherDerivatives)):
+        for node in reversed(order):
+            g = grads.get(id(node))
+            if g is None or node.vjp is None or id(node) not in relevant:
+                continue
+            input_grads = node.vjp(g)
+            for x, gx in zip(node.inputs, input_grads):
+                if gx is None or x._node is None or id(x._node) not in relevant:
+                    continue
+                gx = sum_to(gx, x.shape, x.fmt)
+                key = id(x._node)
+                grads[key] = gx if key not in grads else grads[key] + gx
+            if not RetainData and not EnableHigherDerivatives:
+                node.released = True
+
+    def gradient_of(x):
+        g = grads.get(id(x._node)) if x._node is not None else None
+        return g if g is not None else x.zeros_like()
+
+    results = [rebuild(t, [gradient_of(x) for x in group]) for t, group in zip(targets, leaves)]
+    return results[0] if len(results) == 1 else tuple(results)

@@ -1,0 +1,91 @@
+"""Tracing context. As in MATLAB, operations are recorded only inside dlfeval."""
+from contextlib import contextmanager
+
+from .containers import map_dlarrays
+
+_active = []  # stack of open traces; nested dlfeval calls share the outer graph
+
+
+class Trace:
+    __slots__ = ("open", "recording")
+
+    def __init__(self):
+        self.open = True
+        self.recording = True
+
+
+class Node:
+    """One recorded operation: the traced inputs and the vector-Jacobian product.
+
+    ``vjp(g)`` receives the upstream gradient as a dlarray and returns one gradient
+    (dlarray or None) per entry of ``inputs``. Leaves have no inputs and no vjp.
+    """
+
+    __slots__ = ("inputs", "vjp", "trace", "released")
+
+    def __init__(self, inputs, vjp, trace):
+        self.inputs = inputs
+        self.vjp = vjp
+        self.trace = trace
+        self.released = False
+
+
+def current_trace():
+    return _active[-1] if _active else None
+
+
+def is_recording():
+    return bool(_active) and _active[-1].recording
+
+
+def is_traced(x):
+    node = getattr(x, "_node", None)
+    return node is not None and node.trace.open
+
+
+@contextmanager
+def recording(enabled):
+    """Switch recording on or off for the innermost trace (used by the gradient walk)."""
+    trace = current_trace()
+    previous = trace.recording
+    trace.recording = enabled
+    try:
+        yield
+    finally:
+        trace.recording = previous
+
+
+def dlfeval(fun, *args, **kwargs):
+    """Evaluate ``fun(*args, **kwargs)`` with automatic differentiation enabled.
+
+    Every dlarray among the arguments - also inside lists, tuples, dicts, tables and
+    networks - becomes a traced leaf. The results come back untraced, as in MATLAB.
+    """
+    if not callable(fun):
+        raise TypeError(f"dlfeval: fun must be callable; got {type(fun).__name__}")
+    trace = Trace()
+
+    def as_leaf(x):
+        return x._traced_leaf(Node((), None, trace))
+
+    traced_args = map_dlarrays(args, as_leaf)
+    traced_kwargs = map_dlarrays(kwargs, as_leaf)
+    _active.append(trace)
+    try:
+        result = fun(*traced_args, **traced_kwargs)
+    finally:
+        _active.pop()
+        trace.open = False
+    return map_dlarrays(result, lambda x: x._untraced())
+
+
+def record(data, fmt, inputs, vjp):
+    """Wrap an op's result; attach a graph node when a traced input is being recorded.
+
+    ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient per input.
+    """
+    from ..dlarray import dlarray
+    out = dlarray._wrap(data, fmt)
+    if _active and _active[-1].recording and any(is_traced(x) for x in inputs):
+        out._node = Node(tuple(inputs), vjp, _active[-1])
+    return out

@@ -1,0 +1,274 @@
+"""dlarray: one NumPy/CuPy array plus MATLAB's dimension labels."""
+import numpy as np
+
+from .backend import array_module
+from .formats import canonical, canonical_permutation, find_dims, parse_format
+
+_FLOAT_KINDS = "fb"  # floating point or logical, as MATLAB's dlarray accepts
+
+
+def as_array(X, argname="X"):
+    """The NumPy/CuPy array behind X, checked for a type dlarray accepts.
+
+    Python numbers and lists become double (MATLAB literals are double); integer
+    arrays are refused because MATLAB's dlarray holds only single, double or logical.
+    """
+    if isinstance(X, dlarray):
+        return X._data
+    if isinstance(X, (bool, np.bool_)):
+        return np.asarray(X)
+    if isinstance(X, (int, float, list, tuple)):
+        data = np.asarray(X)
+        return data if data.dtype == bool else data.astype(np.float64)
+    xp = array_module(X)
+    if not hasattr(X, "dtype") or not hasattr(X, "shape"):
+        raise TypeError(f"{argname} must be a numeric array; got {type(X).__name__}")
+    data = xp.asarray(X)
+    if data.dtype.kind not in _FLOAT_KINDS or data.dtype == np.float16:
+        raise TypeError(f"{argname} must be single (float32), double (float64) or logical data; "
+                        f"got {data.dtype}. Convert it first, e.g. X.astype(numpy.float32)")
+    return data
+
+
+class dlarray:
+    """Deep-learning array with optional dimension labels, as MATLAB's dlarray.
+
+    ``dlarray(X)`` is unformatted; ``dlarray(X, "SSCB")`` labels the dimensions and
+    permutes the data into canonical order S..., C, B, T, U... Extra labels stand
+    for trailing singleton dimensions. Float32 stays float32, float64 stays float64.
+    """
+
+    __slots__ = ("_data", "_fmt", "_node")
+    __array_ufunc__ = None  # NumPy operators defer to ours, so ndarray + dlarray is a dlarray
+
+    def __init__(self, X, fmt=None):
+        fmt = parse_format(fmt)
+        if isinstance(X, dlarray) and not fmt:
+            self._data, self._fmt, self._node = X._data, X._fmt, X._node
+            return
+        if isinstance(X, dlarray) and X._fmt:
+            raise ValueError(f"X is already formatted as {X._fmt!r}; use stripdims(X) before relabelling it as {fmt!r}")
+        data = as_array(X)
+        self._node = None
+        if not fmt:
+            self._data, self._fmt = data, ""
+            return
+        if data.ndim > len(fmt):
+            raise ValueError(f"fmt {fmt!r} has {len(fmt)} labels but X has {data.ndim} dimensions; "
+                             "give one label per dimension")
+        data = data.reshape(data.shape + (1,) * (len(fmt) - data.ndim))
+        perm = canonical_permutation(fmt)
+        self._data = data.transpose(perm) if perm != list(range(len(fmt))) else data
+        self._fmt = canonical(fmt)
+
+    @classmethod
+    def _wrap(cls, data, fmt="", node=None):
+        out = object.__new__(cls)
+        out._data, out._fmt, out._node = data, fmt, node
+        return out
+
+    # -- tracing ----------------------------------------------------------
+    def _traced_leaf(self, node):
+        return dlarray._wrap(self._data, self._fmt, node)
+
+    def _untraced(self):
+        return dlarray._wrap(self._data, self._fmt)
+
+    def ones_like(self):
+        return dlarray._wrap(array_module(self._data).ones_like(self._data), self._fmt)
+
+    def zeros_like(self):
+        return dlarray._wrap(array_module(self._data).zeros_like(self._data), self._fmt)
+
+    # -- properties -------------------------------------------------------
+    @property
+    def data(self):
+        """The underlying array (untraced). Do not write into it."""
+        return self._data
+
+    @property
+    def fmt(self):
+        return self._fmt
+
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def size(self):
+        return int(self._data.size)
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def T(self):
+        from .ops.shape import permute
+        return permute(self, [2, 1])
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        if array_module(self._data) is not np:
+            raise TypeError("dlarray on the GPU: use extractdata(X).get() to copy it to the host")
+        return np.asarray(self._data, dtype=dtype)
+
+    # -- display ----------------------------------------------------------
+    def _header(self):
+        kind = {"float32": "single", "float64": "double", "bool": "logical"}.get(str(self.dtype), str(self.dtype))
+        shape = self.shape if self.shape else (1, 1)
+        if self._fmt:
+            sizes = " x ".join(f"{n}({label})" for n, label in zip(shape, self._fmt))
+        else:
+            sizes = "x".join(str(n) for n in (shape if len(shape) > 1 else (1,) + shape))
+        gpu = " gpuArray" if array_module(self._data) is not np else ""
+        return f"{sizes} {kind}{gpu} dlarray"
+
+    def __repr__(self):
+        values = np.array2string(np.asarray(self._data if array_module(self._data) is np else self._data.get()),
+                                 threshold=200, edgeitems=3, precision=4)
+        return f"{self._header()}\n\n{values}\n"
+
+    __str__ = __repr__
+
+    # -- operators (all differentiable ones go through minidl.ops) ---------
+    def __add__(self, other):
+        from .ops.elementwise import plus
+        return plus(self, other)
+
+    def __radd__(self, other):
+        from .ops.elementwise import plus
+        return plus(other, self)
+
+    def __sub__(self, other):
+        from .ops.elementwise import minus
+        return minus(self, other)
+
+    def __rsub__(self, other):
+        from .ops.elementwise import minus
+        return minus(other, self)
+
+    def __mul__(self, other):
+        from .ops.elementwise import times
+        return times(self, other)
+
+    def __rmul__(self, other):
+        from .ops.elementwise import times
+        return times(other, self)
+
+    def __truediv__(self, other):
+        from .ops.elementwise import rdivide
+        return rdivide(self, other)
+
+    def __rtruediv__(self, other):
+        from .ops.elementwise import rdivide
+        return rdivide(other, self)
+
+    def __pow__(self, other):
+        from .ops.elementwise import power
+        return power(self, other)
+
+    def __rpow__(self, other):
+        from .ops.elementwise import power
+        return power(other, self)
+
+    def __neg__(self):
+        from .ops.elementwise import uminus
+        return uminus(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        from .ops.matmul import mtimes
+        return mtimes(self, other)
+
+    def __rmatmul__(self, other):
+        from .ops.matmul import mtimes
+        return mtimes(other, self)
+
+    def __getitem__(self, key):
+        from .ops.shape import index
+        return index(self, key)
+
+    def __setitem__(self, key, value):
+        raise TypeError("dlarray is a value: build a new array instead of assigning into one "
+                        "(e.g. X * mask, or dlarray(newdata, dims(X)))")
+
+    def __lt__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "less")
+
+    def __le__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "less_equal")
+
+    def __gt__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "greater")
+
+    def __ge__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "greater_equal")
+
+    def __eq__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "equal")
+
+    def __ne__(self, other):
+        from .ops.elementwise import compare
+        return compare(self, other, "not_equal")
+
+    __hash__ = object.__hash__
+
+
+def dims(X):
+    """The dimension labels of X in canonical order ('' when unformatted)."""
+    return _check(X, "X")._fmt
+
+
+def finddim(X, label):
+    """1-based indices of the dimensions of X with the given label (MATLAB's finddim)."""
+    parse_format(label, "label")
+    if len(label) != 1:
+        raise ValueError(f"label must be a single dimension label; got {label!r}")
+    return [i + 1 for i in find_dims(_check(X, "X")._fmt, label)]
+
+
+def stripdims(X):
+    """X without its dimension labels; the data keep their canonical order and trace."""
+    from .ops.shape import relabel
+    return relabel(_check(X, "X"), "")
+
+
+def extractdata(X):
+    """The plain NumPy/CuPy array inside X, without derivative trace."""
+    return _check(X, "X")._data
+
+
+def size(X, dim=None):
+    """MATLAB's size: the tuple of sizes, or the size of 1-based dimension ``dim``."""
+    shape = X.shape if isinstance(X, dlarray) else tuple(np.shape(X))
+    if dim is None:
+        return shape
+    if not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"dim must be a positive integer; got {dim!r}")
+    return shape[dim - 1] if dim <= len(shape) else 1
+
+
+def _check(X, argname):
+    if not isinstance(X, dlarray):
+        raise TypeError(f"{argname} must be a dlarray; got {type(X).__name__}")
+    return X

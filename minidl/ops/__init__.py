@@ -1,0 +1,5 @@
+"""Differentiable functions on dlarrays, one file per family, forward and backward side by side.
+
+Every backward rule is written with these same differentiable functions, so gradients
+can be differentiated again (dlgradient's EnableHigherDerivatives).
+"""

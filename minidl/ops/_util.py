@@ -1,0 +1,35 @@
+"""Small helpers shared by the ops: operand coercion and name-value checks."""
+import numpy as np
+
+from ..backend import array_module
+from ..dlarray import as_array, dlarray
+
+
+def as_dlarray(x, like=None, argname="X"):
+    """x as a dlarray; plain numbers/arrays take the float type of ``like`` (MATLAB: single wins)."""
+    if isinstance(x, dlarray):
+        return x
+    data = as_array(x, argname)
+    if like is not None:
+        xp = array_module(like.data)
+        target = like.dtype if like.dtype.kind == "f" else data.dtype
+        if isinstance(x, (int, float, bool, list, tuple)) or data.dtype.kind != "f" or target == np.float32:
+            data = xp.asarray(data, dtype=target)
+    return dlarray._wrap(data, "")
+
+
+def require_dlarray(x, argname):
+    if not isinstance(x, dlarray):
+        raise TypeError(f"{argname} must be a dlarray; got {type(x).__name__}")
+    return x
+
+
+def require_float(x, argname):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{argname} must be single or double; got {x.dtype}")
+    return x
+
+
+def constant(data, fmt=""):
+    """An untraced dlarray (masks, signs and other values without a derivative)."""
+    return dlarray._wrap(data, fmt)

@@ -1,0 +1,62 @@
+"""Activations: relu, leakyrelu, sigmoid, softmax (over the channel dimension)."""
+from ..autodiff.trace import record
+from ..backend import array_module
+from ..formats import find_dims
+from ._util import constant, require_dlarray, require_float
+from .reduce import sum_over
+
+
+def _checked(X, name):
+    require_float(require_dlarray(X, "X"), "X")
+    return X
+
+
+def relu(X):
+    """max(X, 0); the derivative at 0 is taken as 0."""
+    _checked(X, "relu")
+    xp = array_module(X.data)
+    mask = X.data > 0
+    return record(xp.where(mask, X.data, 0).astype(X.dtype), X.fmt, (X,),
+                  lambda g: (g * constant(mask.astype(X.dtype), X.fmt),))
+
+
+def leakyrelu(X, scaleFactor=0.01):
+    """X where X > 0, scaleFactor*X elsewhere (MATLAB's default scale 0.01)."""
+    _checked(X, "leakyrelu")
+    if not isinstance(scaleFactor, (int, float)) or isinstance(scaleFactor, bool):
+        raise TypeError(f"leakyrelu: scaleFactor must be a real number; got {type(scaleFactor).__name__}")
+    slope = array_module(X.data).where(X.data > 0, 1, scaleFactor).astype(X.dtype)
+    return record(X.data * slope, X.fmt, (X,), lambda g: (g * constant(slope, X.fmt),))
+
+
+def sigmoid(X):
+    """1 / (1 + exp(-X)), computed without overflow for large |X|."""
+    _checked(X, "sigmoid")
+    xp = array_module(X.data)
+    z = xp.exp(-xp.abs(X.data))
+    data = xp.where(X.data >= 0, 1 / (1 + z), z / (1 + z)).astype(X.dtype)
+    out = record(data, X.fmt, (X,), None)
+    if out._node is not None:
+        out._node.vjp = lambda g: (g * out * (1 - out),)
+    return out
+
+
+def softmax(X, DataFormat=None):
+    """Softmax over the 'C' dimension of a formatted dlarray (DataFormat labels an unformatted one)."""
+    _checked(X, "softmax")
+    fmt = X.fmt or (DataFormat or "")
+    if not fmt:
+        raise ValueError("softmax: X must be formatted with a 'C' dimension (or give DataFormat=...)")
+    channel = find_dims(fmt, "C") if not X.fmt else find_dims(X.fmt, "C")
+    if not channel:
+        raise ValueError(f"softmax: X must have a 'C' (channel) dimension; its format is {fmt!r}")
+    axis = channel[0]
+    xp = array_module(X.data)
+    shifted = X.data - X.data.max(axis=axis, keepdims=True)
+    e = xp.exp(shifted)
+    data = e / e.sum(axis=axis, keepdims=True)
+    out = record(data, X.fmt, (X,), None)
+    if out._node is not None:
+        # dX = Y * (g - sum_c(g * Y)), written with differentiable ops.
+        out._node.vjp = lambda g: (out * (g - sum_over(g * out, (axis,))),)
+    return out

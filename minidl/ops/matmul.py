@@ -1,0 +1,38 @@
+"""Matrix product (the @ operator, MATLAB's mtimes) of unformatted dlarrays."""
+from ..autodiff.trace import record
+from ._util import as_dlarray
+from .elementwise import _cast, _common_dtype
+from .shape import reshape_raw, transpose_raw
+
+
+def _swap_last(x):
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return transpose_raw(x, axes, "")
+
+
+def mtimes(A, B):
+    """A @ B with NumPy's matmul rules (stacks of matrices broadcast; 1-D operands are vectors)."""
+    a = as_dlarray(A, like=B if not hasattr(A, "fmt") else None, argname="A")
+    b = as_dlarray(B, like=a, argname="B")
+    for name, x in (("A", a), ("B", b)):
+        if x.fmt:
+            raise ValueError(f"mtimes: {name} must be unformatted; it has format {x.fmt!r}. Use stripdims first")
+        if x.ndim == 0:
+            raise ValueError(f"mtimes: {name} must have at least one dimension; use * for scalars")
+    dtype = _common_dtype(a, b)
+    if dtype is not None:
+        a, b = _cast(a, dtype), _cast(b, dtype)
+    # Vectors become matrices so one rule covers every case, then the extra axis goes again.
+    a2 = reshape_raw(a, (1,) + a.shape, "") if a.ndim == 1 else a
+    b2 = reshape_raw(b, b.shape + (1,), "") if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError(f"mtimes: inner dimensions must agree; A is {a.shape} and B is {b.shape}")
+    out = record(a2.data @ b2.data, "", (a2, b2),
+                 lambda g: (mtimes(g, _swap_last(b2)), mtimes(_swap_last(a2), g)))
+    shape = out.shape
+    if a.ndim == 1:
+        shape = shape[:-2] + shape[-1:]
+    if b.ndim == 1:
+        shape = shape[:-1]
+    return reshape_raw(out, shape, "")

@@ -1,0 +1,80 @@
+"""Reductions with MATLAB's dimension rules: sum, mean, max, min over dimensions.
+
+``dim`` is 1-based (an int or a list of ints) and keeps the reduced dimensions as
+singletons, so formats survive; ``dim="all"`` reduces to an unformatted scalar;
+``dim=None`` means MATLAB's default, the first dimension whose size is not 1.
+"""
+import builtins
+
+from ..autodiff.trace import record
+from ._util import constant, require_dlarray
+from .shape import broadcast_to, reshape_raw
+
+
+def _axes(X, dim, name):
+    """0-based axes to reduce, and whether the result drops its format (dim='all')."""
+    require_dlarray(X, "X")
+    if isinstance(dim, str):
+        if dim != "all":
+            raise ValueError(f"{name}: dim must be a positive integer, a list of them, or 'all'; got {dim!r}")
+        return tuple(range(X.ndim)), True
+    if dim is None:
+        first = next((i for i, n in enumerate(X.shape) if n != 1), 0)
+        return ((first,) if X.ndim else ()), False
+    dims = [dim] if not isinstance(dim, (list, tuple)) else list(dim)
+    for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+            raise ValueError(f"{name}: dim must contain positive 1-based integers; got {dim!r}")
+    # Dimensions past the end are trailing singletons in MATLAB: nothing to reduce there.
+    return tuple(sorted({d - 1 for d in dims if d <= X.ndim})), False
+
+
+def _reduced_shape(X, axes, drop):
+    if drop:
+        return ()
+    return tuple(1 if i in axes else n for i, n in enumerate(X.shape))
+
+
+def sum_over(X, axes, drop=False):
+    """Differentiable sum over 0-based axes; keeps singletons unless ``drop``."""
+    shape = _reduced_shape(X, axes, drop)
+    fmt = "" if drop else X.fmt
+    data = X.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else X.data.reshape(shape)
+    return record(data, fmt, (X,), lambda g: (broadcast_to(
+        reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
+
+
+def sum(X, dim=None):
+    axes, drop = _axes(X, dim, "sum")
+    return sum_over(X, axes, drop)
+
+
+def mean(X, dim=None):
+    axes, drop = _axes(X, dim, "mean")
+    count = 1
+    for a in axes:
+        count *= X.shape[a]
+    return sum_over(X, axes, drop) / builtins.max(count, 1)
+
+
+def _extreme(X, dim, name, pick):
+    axes, drop = _axes(X, dim, name)
+    keep = getattr(X.data, pick)(axis=axes, keepdims=True) if axes else X.data
+    shape = _reduced_shape(X, axes, drop)
+
+    def vjp(g):
+        # Ties share the gradient equally, so the rule is symmetric in tied entries.
+        hit = (X.data == keep).astype(X.dtype)
+        hit = hit / hit.sum(axis=axes, keepdims=True) if axes else hit
+        spread = broadcast_to(reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt)
+        return (spread * constant(hit, X.fmt),)
+
+    return record(keep.reshape(shape), "" if drop else X.fmt, (X,), vjp)
+
+
+def max_over(X, dim=None):
+    return _extreme(X, dim, "max", "max")
+
+
+def min_over(X, dim=None):
+    return _extreme(X, dim, "min", "min")

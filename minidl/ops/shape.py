@@ -1,0 +1,98 @@
+"""Shape primitives: relabel/reshape, permute, broadcast/sum-to (adjoint pair), index/scatter (adjoint pair)."""
+from ..autodiff.trace import record
+from ..backend import array_module
+from ..dlarray import dlarray
+from ..kernels.scatter import scatter_add
+from ._util import constant, require_dlarray
+
+
+def reshape_raw(x, shape, fmt):
+    """Row-major reshape of the data with a new format (internal; no format checks)."""
+    shape = tuple(shape)
+    if tuple(x.shape) == shape and x.fmt == fmt:
+        return x
+    return record(x.data.reshape(shape), fmt, (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
+
+
+def relabel(x, fmt):
+    """Same data, new dimension labels (differentiable)."""
+    return reshape_raw(x, x.shape, fmt)
+
+
+def transpose_raw(x, axes, fmt):
+    axes = tuple(axes)
+    inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+    return record(x.data.transpose(axes), fmt, (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
+
+
+def broadcast_to(x, shape, fmt):
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return relabel(x, fmt)
+    xp = array_module(x.data)
+    return record(xp.broadcast_to(x.data, shape), fmt, (x,), lambda g: (sum_to(g, x.shape, x.fmt),))
+
+
+def sum_to(g, shape, fmt):
+    """Sum ``g`` down to ``shape`` under NumPy broadcasting rules: the one place gradients are un-broadcast."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return relabel(g, fmt)
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    data = g.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.data.reshape(shape)
+    return record(data, fmt, (g,), lambda h: (broadcast_to(h, g.shape, g.fmt),))
+
+
+def _raw_key(key):
+    """Index key with any dlarray parts replaced by their data."""
+    if isinstance(key, tuple):
+        return tuple(k.data if isinstance(k, dlarray) else k for k in key)
+    return key.data if isinstance(key, dlarray) else key
+
+
+def index(x, key):
+    """x[key] with NumPy indexing; the format survives when no dimension is dropped or added."""
+    key = _raw_key(key)
+    data = x.data[key]
+    fmt = x.fmt if data.ndim == x.ndim else ""
+    return record(data, fmt, (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
+
+
+def scatter(g, key, shape, fmt):
+    """Zeros of ``shape`` with ``g`` added at ``key`` (repeated indices add up): adjoint of index."""
+    out = array_module(g.data).zeros(shape, dtype=g.dtype)
+    scatter_add(out, key, g.data)
+    return record(out, fmt, (g,), lambda h: (index(h, key),))
+
+
+def reshape(X, *sz):
+    """MATLAB's reshape (column-major, sizes may include one None/[] for "fill") of an unformatted dlarray."""
+    require_dlarray(X, "X")
+    if X.fmt:
+        raise ValueError(f"reshape needs an unformatted dlarray; X has format {X.fmt!r}. Use stripdims(X) first")
+    if len(sz) == 1 and isinstance(sz[0], (list, tuple)):
+        sz = tuple(sz[0])
+    sz = tuple(-1 if s is None or s == [] else int(s) for s in sz)
+    reversed_axes = tuple(range(X.ndim))[::-1]
+    flat = transpose_raw(X, reversed_axes, "")
+    try:
+        moved = reshape_raw(flat, tuple(reversed(sz)), "")
+    except ValueError as err:
+        raise ValueError(f"reshape: cannot reshape X of size {X.shape} to {sz}: {err}") from None
+    return transpose_raw(moved, tuple(range(moved.ndim))[::-1], "")
+
+
+def permute(X, order):
+    """MATLAB's permute with a 1-based dimension order, for unformatted dlarrays."""
+    require_dlarray(X, "X")
+    if X.fmt:
+        raise ValueError(f"permute needs an unformatted dlarray; X has format {X.fmt!r}. Use stripdims(X) first")
+    order = [int(k) for k in order]
+    if sorted(order) != list(range(1, max(len(order), X.ndim) + 1)) or len(order) < X.ndim:
+        raise ValueError(f"order must be a permutation of 1..{X.ndim} (1-based); got {order}")
+    data = X if X.ndim == len(order) else reshape_raw(X, X.shape + (1,) * (len(order) - X.ndim), "")
+    return transpose_raw(data, [k - 1 for k in order], "")
+
+
+__all__ = ["reshape", "permute", "relabel", "constant"]
