@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +100,7 @@ class Params:
     x_scale: tuple = (0.85, 1.15)
     shear: tuple = (-0.15, 0.15)
     angle_deg: tuple = (-20.0, 20.0)  # positive = counter-clockwise, as imrotate
+    max_lean_deg: float = 35.0  # italic glyph + shear + rotation beyond this lies too flat to read
     longest_side_px: tuple = (19.0, 22.0)
     shift_px: tuple = (-1.0, 1.0)
     blur_prob: float = 0.5
@@ -133,6 +134,7 @@ class Glyph:
     sdf: np.ndarray  # > 0 inside the ink, < 0 outside, in render pixels
     half_width: float  # typical stroke half-width (90th percentile of the EDT)
     longest_side: float  # longest side of the ink bounding box
+    slant_deg: float  # how far the glyph leans right of vertical (italic fonts: 10-40)
 
 
 # ----------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def installed_font_files() -> dict[str, str]:
     paths: list[str] = []
     if shutil.which("fc-list"):
         out = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=False)
-        paths += out.stdout.split()
+        paths += out.stdout.splitlines()
     for folder in FALLBACK_FONT_DIRS:
         for root, _dirs, files in os.walk(os.path.expanduser(folder)):
             paths += [os.path.join(root, f) for f in files]
@@ -203,8 +205,19 @@ def render_glyph(font_path: str, digit: int, ink_px: int, margin_px: int) -> Gly
     outside = ndimage.distance_transform_edt(~ink)
     # Half a pixel moves the zero level onto the pixel edge between ink and background.
     sdf = np.where(ink, inside - 0.5, 0.5 - outside).astype(np.float32)
-    longest = max(ink.shape) - 2 * margin_px
-    return Glyph(sdf=sdf, half_width=float(np.percentile(inside[ink], 90)), longest_side=float(longest))
+    return Glyph(
+        sdf=sdf,
+        half_width=float(np.percentile(inside[ink], 90)),
+        longest_side=float(max(ink.shape) - 2 * margin_px),
+        slant_deg=slant_of(ink),
+    )
+
+
+def slant_of(ink: np.ndarray) -> float:
+    """Lean of the ink to the right of vertical, from a least-squares fit of x on height."""
+    ys, xs = np.nonzero(ink)
+    ys, xs = ys - ys.mean(), xs - xs.mean()
+    return float(np.degrees(np.arctan(-(xs * ys).sum() / (ys * ys).sum())))  # rows grow downwards
 
 
 # ----------------------------------------------------------------------------
@@ -232,6 +245,22 @@ def draw_params(rng: np.random.Generator, p: Params, n_fonts: int) -> Draw:
         peak=float(rng.uniform(*p.peak)),
         noise_seed=int(rng.integers(2**32)),
     )
+
+
+def limit_lean(d: Draw, glyph: Glyph, p: Params) -> Draw:
+    """Mirror rotation and shear when, added to an italic glyph's own slant, they lay it too flat.
+
+    Both transforms lean the top to the left for positive values (rows grow
+    downwards), so the total lean is the glyph's slant minus theirs.
+    """
+    def lean(angle: float, shear: float) -> float:
+        return glyph.slant_deg - angle - math.degrees(math.atan(shear))
+
+    if abs(lean(d.angle_deg, d.shear)) <= p.max_lean_deg:
+        return d
+    if abs(lean(-d.angle_deg, -d.shear)) >= abs(lean(d.angle_deg, d.shear)):
+        return d
+    return replace(d, angle_deg=-d.angle_deg, shear=-d.shear)
 
 
 def normalise_stroke(glyph: Glyph, d: Draw, p: Params) -> np.ndarray:
@@ -295,6 +324,7 @@ def make_image(seed: int, digit: int, k: int, fonts: list[str], p: Params = Para
     """Image k (0-based) of a digit, as a 28x28 uint8 array, with the choices that made it."""
     d = draw_params(image_rng(seed, digit, k), p, len(fonts))
     glyph = render_glyph(fonts[d.font_index], digit, p.render_ink_px, p.render_margin_px)
+    d = limit_lean(d, glyph, p)
     a = normalise_stroke(glyph, d, p)
     a = random_affine(a, d)
     a = fit_and_centre(a, d, p)
