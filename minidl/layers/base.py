@@ -1,0 +1,77 @@
+"""The Layer base class: MATLAB layer properties, value semantics, and the hooks dlnetwork uses.
+
+A concrete layer sets the class attributes below and implements ``initialize``,
+``predict`` and (when training differs) ``forward``. It computes only through
+``minidl.ops``. Learnable and state values are dlarrays held as attributes named
+as MATLAB names them (``Weights``, ``Bias``, ``TrainedMean`` ...); ``None`` means
+"not set yet" and ``initialize`` fills it.
+"""
+import copy
+
+
+class Layer:
+    Type = ""               # the type column of the layer display, e.g. "2-D Convolution"
+    class_name = "Layer"    # MATLAB class, e.g. "Convolution2DLayer" (array display header)
+    base_name = "layer"     # automatic name when Name is empty: conv, batchnorm, relu, ...
+    learnable_names = ()    # attributes that appear in dlnetwork.Learnables, in MATLAB's order
+    state_names = ()        # attributes that appear in dlnetwork.State
+    hyperparameters = ()    # properties listed under "Hyperparameters" in a single layer's display
+    InputNames = ("in",)
+    OutputNames = ("out",)
+
+    Name = ""
+
+    @property
+    def NumInputs(self):
+        return len(self.InputNames)
+
+    @property
+    def NumOutputs(self):
+        return len(self.OutputNames)
+
+    # -- value semantics ------------------------------------------------------
+    def copy(self, **changes):
+        """A new layer with some properties changed; this one stays as it was."""
+        new = copy.copy(self)
+        for name, value in changes.items():
+            if not hasattr(type(self), name) and name not in vars(self):
+                raise AttributeError(f"{self.class_name} has no property {name!r}")
+            declared = getattr(type(self), name, None)
+            if isinstance(declared, property) and declared.fset is None:
+                raise AttributeError(f"{self.class_name} property {name!r} is read-only; it follows from "
+                                     "the other properties (e.g. NumFilters from Weights)")
+            object.__setattr__(new, name, value)
+        return new
+
+    def _map_dlarrays(self, fn):
+        changes = {}
+        for name in self.learnable_names + self.state_names:
+            value = getattr(self, name)
+            if value is not None:
+                changes[name] = fn(value)
+        return self.copy(**changes) if changes else self
+
+    # -- what dlnetwork calls -------------------------------------------------
+    def initialize(self, *X, generator=None):
+        """A copy with unset learnables/state filled, given example inputs ``X``.
+
+        ``X`` are formatted dlarrays (batch size 1) with the sizes this layer will see.
+        Raise ValueError naming the layer when the sizes do not fit.
+        """
+        return self
+
+    def predict(self, *X):
+        """Inference behaviour; returns one dlarray (or a tuple for several outputs)."""
+        raise NotImplementedError(f"{self.class_name}.predict")
+
+    def forward(self, *X):
+        """Training behaviour: (outputs, state) with state a dict of updated state values."""
+        return self.predict(*X), {}
+
+    def description(self):
+        """The description column of MATLAB's layer display."""
+        return ""
+
+    def __repr__(self):
+        from .display import property_display
+        return property_display(self)

@@ -1,0 +1,9 @@
+"""dlnetwork and its object functions."""
+from .dlnetwork import dlnetwork
+from .editing import addLayers, connectLayers, disconnectLayers, removeLayers, replaceLayer
+from .initialize import initialize
+from .run import forward, predict
+from .summary import summary
+
+__all__ = ["dlnetwork", "addLayers", "connectLayers", "disconnectLayers", "removeLayers", "replaceLayer",
+           "initialize", "forward", "predict", "summary"]

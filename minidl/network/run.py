@@ -1,0 +1,110 @@
+"""forward (training behaviour) and predict (inference behaviour) over the layer graph."""
+from ..dlarray import dlarray
+from ..table import Table
+from .graph import input_ports, is_input_layer, sources_of, split_port, topological_order
+
+
+def _network_inputs(net):
+    """(layer name, port or None) for each entry of net.InputNames, in order."""
+    by_name = net._by_name()
+    out = []
+    for name in net.InputNames:
+        layer_name, _, port = name.partition("/")
+        layer = by_name[layer_name]
+        out.append((layer_name, None if is_input_layer(layer) else (port or input_ports(layer)[0])))
+    return out
+
+
+def run(net, X, training, outputs=None, hook=None, initialize=None):
+    """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, network layers).
+
+    ``hook(layer, outs)`` may replace a layer's outputs (pruning masks and activations use it);
+    ``initialize(layer, args)`` may replace a layer before it runs (dlnetwork initialisation uses it).
+    """
+    entries = _network_inputs(net)
+    if len(X) != len(entries):
+        raise TypeError(f"the network has {len(entries)} input(s) {net.InputNames}; got {len(X)} input argument(s)")
+    for i, x in enumerate(X):
+        if not isinstance(x, dlarray):
+            raise TypeError(f"input X{i + 1} ({net.InputNames[i]}) must be a dlarray; got {type(x).__name__}")
+    feeds = {entry: x for entry, x in zip(entries, X)}
+    sources = sources_of(net._connections)
+    values, states, layers = {}, {}, {}
+    for layer in topological_order(net._layers, net._connections):
+        if is_input_layer(layer):
+            args = (feeds[(layer.Name, None)],)
+        else:
+            args = []
+            for port in input_ports(layer):
+                key = (layer.Name, port)
+                if key in feeds:
+                    args.append(feeds[key])
+                elif key in sources:
+                    args.append(values[sources[key]])
+                else:
+                    raise ValueError(f"Layer '{layer.Name}': input '{port}' is not connected")
+            args = tuple(args)
+        if initialize is not None:
+            layer = initialize(layer, args)
+        layers[layer.Name] = layer
+        try:
+            if training:
+                outs, states[layer.Name] = layer.forward(*args)
+            else:
+                outs = layer.predict(*args)
+        except (ValueError, TypeError) as err:
+            sizes = ", ".join(str(a.shape) + (f"({a.fmt})" if a.fmt else "") for a in args)
+            raise ValueError(f"Layer '{layer.Name}' ({layer.Type or layer.class_name}) cannot take input of "
+                             f"size {sizes}: {err}") from err
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        if hook is not None:
+            outs = hook(layer, outs)
+        for port, value in zip(layer.OutputNames, outs):
+            values[(layer.Name, port)] = value
+    return values, states, layers
+
+
+def _select(net, values, Outputs):
+    names = net.OutputNames if Outputs is None else ([Outputs] if isinstance(Outputs, str) else list(Outputs))
+    by_name = net._by_name()
+    keys = [split_port(n, lambda l: tuple(l.OutputNames), "Outputs entry", by_name) for n in names]
+    return tuple(values[k] for k in keys), Outputs is not None and not isinstance(Outputs, str)
+
+
+def _updated_state(net, states):
+    table = net.State
+    values = [states.get(layer, {}).get(param, old) for layer, param, old in
+              zip(table.Layer, table.Parameter, table.Value)]
+    return Table(Layer=table.Layer, Parameter=table.Parameter, Value=values)
+
+
+def _delegate(net, name):
+    """Network-like objects that are not dlnetworks (TaylorPrunableNetwork) bring their own method."""
+    from .dlnetwork import dlnetwork
+    if isinstance(net, dlnetwork):
+        return None
+    method = getattr(net, name, None)
+    if method is None:
+        raise TypeError(f"net must be a dlnetwork or TaylorPrunableNetwork; got {type(net).__name__}")
+    return method
+
+
+def forward(net, *X, Outputs=None):
+    """Training behaviour: ``Y, state = forward(net, X)`` (a tuple of Ys first when several outputs)."""
+    method = _delegate(net, "forward")
+    if method is not None:
+        return method(*X, Outputs=Outputs)
+    values, states, _ = run(net, X, training=True)
+    ys, many = _select(net, values, Outputs)
+    state = _updated_state(net, states)
+    return (*ys, state) if many or len(ys) > 1 else (ys[0], state)
+
+
+def predict(net, *X, Outputs=None):
+    """Inference behaviour: ``Y = predict(net, X)`` (a tuple when several outputs)."""
+    method = _delegate(net, "predict")
+    if method is not None:
+        return method(*X, Outputs=Outputs)
+    values, _, _ = run(net, X, training=False)
+    ys, many = _select(net, values, Outputs)
+    return ys if many or len(ys) > 1 else ys[0]

@@ -1,0 +1,99 @@
+"""A small column table, as MATLAB's for Learnables (Layer/Parameter/Value), State and Connections."""
+
+
+class Table:
+    """Named columns of equal height; ``tbl.Value``, ``tbl["Value"]``, ``tbl[rows]`` as in MATLAB.
+
+    Tables are values: selecting rows or replacing a column returns a new table.
+    """
+
+    def __init__(self, **columns):
+        heights = {len(v) for v in columns.values()}
+        if len(heights) > 1:
+            raise ValueError(f"Table columns must have equal heights; got {[len(v) for v in columns.values()]}")
+        object.__setattr__(self, "_columns", {k: list(v) for k, v in columns.items()})
+
+    @property
+    def VariableNames(self):
+        return list(self._columns)
+
+    @property
+    def height(self):
+        return len(next(iter(self._columns.values()), []))
+
+    def __len__(self):
+        return self.height
+
+    @property
+    def size(self):
+        return (self.height, len(self._columns))
+
+    def __getattr__(self, name):
+        columns = object.__getattribute__(self, "_columns")
+        if name in columns:
+            return list(columns[name])
+        raise AttributeError(f"Table has no variable {name!r}; variables are {list(columns)}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Table is a value: use with_column(name, values) to get a changed copy")
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return getattr(self, key)
+        rows = self._rows(key)
+        return Table(**{k: [v[i] for i in rows] for k, v in self._columns.items()})
+
+    def _rows(self, key):
+        n = self.height
+        if isinstance(key, int):
+            key = [key]
+        if isinstance(key, slice):
+            return list(range(n))[key]
+        key = list(key)
+        if key and all(isinstance(k, bool) for k in key):
+            if len(key) != n:
+                raise IndexError(f"logical row index has {len(key)} elements; the table has {n} rows")
+            return [i for i, k in enumerate(key) if k]
+        for k in key:
+            if not -n <= k < n:
+                raise IndexError(f"row {k} is out of range for a table with {n} rows")
+        return [k % n for k in key]
+
+    def with_column(self, name, values):
+        if len(values) != self.height:
+            raise ValueError(f"column {name!r} needs {self.height} values; got {len(values)}")
+        return Table(**{**self._columns, name: list(values)})
+
+    def rows(self):
+        """Iterate rows as dicts."""
+        names = list(self._columns)
+        for i in range(self.height):
+            yield {k: self._columns[k][i] for k in names}
+
+    def _map_dlarrays(self, fn):
+        from .autodiff.containers import map_dlarrays
+        return Table(**{k: (map_dlarrays(v, fn) if k == "Value" else v) for k, v in self._columns.items()})
+
+    def summary_string(self):
+        return f"[{self.height}x{len(self._columns)} table]"
+
+    def __repr__(self):
+        names = list(self._columns)
+        cells = [[_cell(v) for v in self._columns[k]] for k in names]
+        widths = [max([len(k)] + [len(c) for c in col]) for k, col in zip(names, cells)]
+        lines = ["  " + "    ".join(k.center(w) for k, w in zip(names, widths)),
+                 "  " + "    ".join("_" * w for w in widths)]
+        for i in range(self.height):
+            lines.append("  " + "    ".join(col[i].ljust(w) for col, w in zip(cells, widths)))
+        return f"  {self.height}x{len(names)} table\n\n" + "\n".join(lines) + "\n"
+
+
+def _cell(value):
+    from .dlarray import dlarray
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dlarray):
+        return "{" + "x".join(str(n) for n in value.shape) + " dlarray}"
+    if value is None:
+        return "{0x0 double}"
+    return str(value)
