@@ -2,7 +2,7 @@
 import numpy as np
 
 from .backend import array_module
-from .formats import canonical, canonical_permutation, find_dims, parse_format
+from .formats import canonical, canonical_permutation, find_dims, labelled_shape, parse_format
 
 _FLOAT_KINDS = "fb"  # floating point or logical, as MATLAB's dlarray accepts
 
@@ -38,27 +38,27 @@ class dlarray:
     for trailing singleton dimensions. Float32 stays float32, float64 stays float64.
     """
 
-    __slots__ = ("_data", "_fmt", "_node")
+    __slots__ = ("_data", "_fmt", "_node", "__weakref__")
     __array_ufunc__ = None  # NumPy operators defer to ours, so ndarray + dlarray is a dlarray
 
     def __init__(self, X, fmt=None):
         fmt = parse_format(fmt)
-        if isinstance(X, dlarray) and not fmt:
-            self._data, self._fmt, self._node = X._data, X._fmt, X._node
+        if isinstance(X, dlarray):
+            # A copy of X (trace kept); with fmt, the labels replace X's labels, as in MATLAB.
+            from .ops.shape import label
+            out = label(X, fmt) if fmt else X._copy()
+            self._data, self._fmt, self._node = out._data, out._fmt, out._node
             return
-        if isinstance(X, dlarray) and X._fmt:
-            raise ValueError(f"X is already formatted as {X._fmt!r}; use stripdims(X) before relabelling it as {fmt!r}")
         data = as_array(X)
+        if not isinstance(X, (bool, int, float, list, tuple)):
+            data = data.copy()  # value semantics: later writes into X must not show here
         self._node = None
         if not fmt:
             self._data, self._fmt = data, ""
             return
-        if data.ndim > len(fmt):
-            raise ValueError(f"fmt {fmt!r} has {len(fmt)} labels but X has {data.ndim} dimensions; "
-                             "give one label per dimension")
-        data = data.reshape(data.shape + (1,) * (len(fmt) - data.ndim))
+        data = data.reshape(labelled_shape(data.shape, fmt))
         perm = canonical_permutation(fmt)
-        self._data = data.transpose(perm) if perm != list(range(len(fmt))) else data
+        self._data = data.transpose(perm) if perm != sorted(perm) else data
         self._fmt = canonical(fmt)
 
     @classmethod
@@ -73,6 +73,13 @@ class dlarray:
 
     def _untraced(self):
         return dlarray._wrap(self._data, self._fmt)
+
+    def _copy(self):
+        """Same value; traced values get their own node, so no two dlarrays share one."""
+        if self._node is None:
+            return self._untraced()
+        from .ops.shape import identity
+        return identity(self)
 
     def ones_like(self):
         return dlarray._wrap(array_module(self._data).ones_like(self._data), self._fmt)
@@ -123,16 +130,15 @@ class dlarray:
     def __array__(self, dtype=None, copy=None):
         if array_module(self._data) is not np:
             raise TypeError("dlarray on the GPU: use extractdata(X).get() to copy it to the host")
-        return np.asarray(self._data, dtype=dtype)
+        return np.array(self._data, dtype=dtype, copy=copy)
 
     # -- display ----------------------------------------------------------
     def _header(self):
         kind = {"float32": "single", "float64": "double", "bool": "logical"}.get(str(self.dtype), str(self.dtype))
-        shape = self.shape if self.shape else (1, 1)
         if self._fmt:
-            sizes = " x ".join(f"{n}({label})" for n, label in zip(shape, self._fmt))
+            sizes = " x ".join(f"{n}({label})" for n, label in zip(self.shape, self._fmt))
         else:
-            sizes = "x".join(str(n) for n in (shape if len(shape) > 1 else (1,) + shape))
+            sizes = "x".join(str(n) for n in size(self))
         gpu = " gpuArray" if array_module(self._data) is not np else ""
         return f"{sizes} {kind}{gpu} dlarray"
 
@@ -259,13 +265,18 @@ def extractdata(X):
 
 
 def size(X, dim=None):
-    """MATLAB's size: the tuple of sizes, or the size of 1-based dimension ``dim``."""
+    """MATLAB's size: the sizes of X (at least two, so a scalar is (1, 1) and a vector (n, 1)),
+    or the sizes of the 1-based dimension(s) ``dim`` (1 past the last dimension)."""
     shape = X.shape if isinstance(X, dlarray) else tuple(np.shape(X))
+    shape = tuple(int(n) for n in shape) + (1,) * (2 - len(shape))
     if dim is None:
         return shape
-    if not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"dim must be a positive integer; got {dim!r}")
-    return shape[dim - 1] if dim <= len(shape) else 1
+    dims_ = list(dim) if isinstance(dim, (list, tuple)) else [dim]
+    for d in dims_:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
+            raise ValueError(f"dim must be a positive integer or a list of them; got {dim!r}")
+    sizes = tuple(shape[d - 1] if d <= len(shape) else 1 for d in dims_)
+    return sizes if isinstance(dim, (list, tuple)) else sizes[0]
 
 
 def _check(X, argname):

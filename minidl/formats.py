@@ -27,6 +27,15 @@ def canonical_permutation(fmt):
     return sorted(range(len(fmt)), key=lambda i: (_RANK[fmt[i]], i))
 
 
+def labelled_shape(shape, fmt):
+    """``shape`` with one entry per label of ``fmt``: missing trailing dims become 1, extra ones must be 1."""
+    shape = tuple(shape)
+    if any(n != 1 for n in shape[len(fmt):]):
+        raise ValueError(f"fmt {fmt!r} has {len(fmt)} labels but X has size {shape}; give one label per "
+                         "dimension (trailing singleton dimensions may be left out)")
+    return shape[:len(fmt)] + (1,) * (len(fmt) - len(shape))
+
+
 def canonical(fmt):
     return "".join(fmt[i] for i in canonical_permutation(fmt))
 

@@ -1,7 +1,10 @@
 """Shape primitives: relabel/reshape, permute, broadcast/sum-to (adjoint pair), index/scatter (adjoint pair)."""
+import numpy as np
+
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
+from ..formats import canonical, canonical_permutation, labelled_shape
 from ..kernels.scatter import scatter_add
 from ._util import constant, require_dlarray
 
@@ -19,8 +22,22 @@ def relabel(x, fmt):
     return reshape_raw(x, x.shape, fmt)
 
 
+def identity(x):
+    """A new dlarray with x's value and its own graph node."""
+    return record(x.data, x.fmt, (x,), lambda g: (g,))
+
+
+def label(x, fmt):
+    """dlarray(x, fmt) for a dlarray x: its data, in stored order, labelled by ``fmt`` (differentiable)."""
+    padded = reshape_raw(x, labelled_shape(x.shape, fmt), "")
+    perm = canonical_permutation(fmt)
+    return transpose_raw(padded, perm, canonical(fmt))
+
+
 def transpose_raw(x, axes, fmt):
     axes = tuple(axes)
+    if axes == tuple(range(len(axes))):
+        return relabel(x, fmt)
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
     return record(x.data.transpose(axes), fmt, (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
 
@@ -51,11 +68,19 @@ def _raw_key(key):
     return key.data if isinstance(key, dlarray) else key
 
 
+def _keeps_dims(key):
+    """True when indexing with ``key`` neither drops, adds nor reorders dimensions
+    (slices, Ellipsis and at most one 1-D index array or mask)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    advanced = [k for k in parts if not isinstance(k, slice) and k is not Ellipsis]
+    return not advanced or (len(advanced) == 1 and np.ndim(advanced[0]) == 1)
+
+
 def index(x, key):
-    """x[key] with NumPy indexing; the format survives when no dimension is dropped or added."""
+    """x[key] with NumPy indexing; the format survives when no dimension is dropped, added or moved."""
     key = _raw_key(key)
     data = x.data[key]
-    fmt = x.fmt if data.ndim == x.ndim else ""
+    fmt = x.fmt if x.fmt and _keeps_dims(key) else ""
     return record(data, fmt, (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
 
 
@@ -73,7 +98,7 @@ def reshape(X, *sz):
         raise ValueError(f"reshape needs an unformatted dlarray; X has format {X.fmt!r}. Use stripdims(X) first")
     if len(sz) == 1 and isinstance(sz[0], (list, tuple)):
         sz = tuple(sz[0])
-    sz = tuple(-1 if s is None or s == [] else int(s) for s in sz)
+    sz = tuple(-1 if s is None or (isinstance(s, list) and not s) else int(s) for s in sz)
     reversed_axes = tuple(range(X.ndim))[::-1]
     flat = transpose_raw(X, reversed_axes, "")
     try:
