@@ -1,0 +1,183 @@
+"""Normalisation: batchnorm (plus its running-statistics update) and groupnorm.
+
+Both centre X over some dimensions, divide by sqrt(variance + Epsilon) and apply a
+per-channel scale and offset. Everything is composed of differentiable ops, so the
+backward pass is itself traced and gradients of gradients work.
+"""
+import math
+import numbers
+
+from ..formats import find_dims
+from ._util import as_dlarray, require_dlarray, require_float
+from .elementwise import sqrt
+from .reduce import sum_over
+from .shape import reshape_raw
+
+MIN_EPSILON = 1e-5  # MATLAB refuses smaller values
+
+
+def checked_input(X, name, allowed="SCBTU"):
+    """X as a non-empty float dlarray with a 'C' dimension; returns the 0-based channel axis."""
+    require_float(require_dlarray(X, "X"), "X")
+    channel = find_dims(X.fmt, "C")
+    if not channel:
+        raise ValueError(f"{name}: X must be a formatted dlarray with a 'C' (channel) dimension; "
+                         f"its format is {X.fmt!r}")
+    unsupported = sorted(set(X.fmt) - set(allowed))
+    if unsupported:
+        raise ValueError(f"{name}: X has format {X.fmt!r}; dimension labels {unsupported} are not supported here")
+    if X.size == 0:
+        raise ValueError(f"{name}: X is empty (size {X.shape}); it needs at least one observation")
+    return channel[0]
+
+
+def as_vector(p, n, like, argname, meaning):
+    """p as a dlarray of shape (n,); accepts any array with n elements and at most one non-singleton dimension.
+
+    The reshape is differentiable, so the gradient for p comes back in p's own shape.
+    """
+    p = as_dlarray(p, like=like, argname=argname)
+    require_float(p, argname)
+    if p.size != n or sum(d != 1 for d in p.shape) > 1:
+        raise ValueError(f"{argname} must be a vector with {n} elements ({meaning}); got size {p.shape}")
+    return reshape_raw(p, (n,), "")
+
+
+def _per_channel(v, X, channel):
+    """A channel vector shaped to broadcast against X along its channel axis."""
+    shape = tuple(n if i == channel else 1 for i, n in enumerate(X.shape))
+    return reshape_raw(v, shape, X.fmt)
+
+
+def _epsilon(Epsilon, name):
+    if not isinstance(Epsilon, numbers.Real) or isinstance(Epsilon, bool):
+        raise TypeError(f"{name}: Epsilon must be a real number; got {type(Epsilon).__name__}")
+    if not Epsilon >= MIN_EPSILON or not math.isfinite(Epsilon):
+        raise ValueError(f"{name}: Epsilon must be a finite number >= {MIN_EPSILON:g}; got {Epsilon!r}")
+    return float(Epsilon)
+
+
+def _centre(x, axes):
+    """x minus its mean over ``axes``, that mean, and the biased variance (reduced axes kept as singletons).
+
+    Two passes for the statistics (mean, then mean of squared deviations) stay
+    accurate in float32, unlike E[x^2] - E[x]^2.
+    """
+    count = math.prod(x.shape[a] for a in axes)
+    mu = sum_over(x, axes) / count
+    xc = x - mu
+    return xc, mu, sum_over(xc * xc, axes) / count
+
+
+def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *, Epsilon=1e-5):
+    """MATLAB's batchnorm: normalise each channel of X, then scale and offset it.
+
+    Training form ``Y, mu, sigmaSq = batchnorm(X, offset, scaleFactor)``: per channel,
+    the mean and the biased (divide by M) variance over every non-channel dimension
+    (S, B, T, U) of X; ``Y = scaleFactor*(X - mu)/sqrt(sigmaSq + Epsilon) + offset``.
+    mu and sigmaSq come back as dlarrays of the shape of ``offset``.
+
+    Inference form ``Y = batchnorm(X, offset, scaleFactor, trainedMean, trainedVariance)``
+    uses the given statistics instead. (MATLAB chooses by the number of outputs and can
+    also update the running statistics inside this call; here that update is the
+    separate :func:`batchnorm_running_update`.)
+
+    offset, scaleFactor and the statistics are vectors of C elements in any orientation,
+    e.g. (C,) or 1x1xC, as NumPy arrays or dlarrays; their gradients keep that shape.
+    Epsilon must be >= 1e-5, as in MATLAB.
+    """
+    name = "batchnorm"
+    channel = checked_input(X, name)
+    eps = _epsilon(Epsilon, name)
+    C = X.shape[channel]
+    offset = as_dlarray(offset, like=X, argname="offset")
+    scale = _per_channel(as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X"), X, channel)
+    shift = _per_channel(as_vector(offset, C, X, "offset", "one per channel of X"), X, channel)
+    if (trainedMean is None) != (trainedVariance is None):
+        raise TypeError(f"{name}: give both trainedMean and trainedVariance (inference form) or neither (training form)")
+    if trainedMean is not None:
+        mean = _per_channel(as_vector(trainedMean, C, X, "trainedMean", "one per channel of X"), X, channel)
+        var = _per_channel(as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X"), X, channel)
+        xc = X - mean
+    else:
+        axes = tuple(i for i in range(X.ndim) if i != channel)
+        xc, mean, var = _centre(X, axes)
+    # Folding scale into 1/sqrt(var + eps) on the small per-channel arrays saves a pass over X.
+    Y = xc * (scale / sqrt(var + eps)) + shift
+    if trainedMean is not None:
+        return Y
+    return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
+
+
+def _decay(value, argname):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"batchnorm_running_update: {argname} must be a real number; got {type(value).__name__}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"batchnorm_running_update: {argname} must lie in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def batchnorm_running_update(trainedMean, trainedVariance, mu, sigmaSq, *, MeanDecay=0.1, VarianceDecay=0.1):
+    """Running statistics after one training mini-batch: ``new = decay*batch + (1 - decay)*old``.
+
+    Returns ``(newMean, newVariance)`` as dlarrays shaped like trainedMean and
+    trainedVariance. mu and sigmaSq are the batch statistics from the training form
+    of :func:`batchnorm`. The variance is used as given, i.e. the *biased* batch
+    variance (divisor M, the number of values per channel), not an N/(N-1)-corrected
+    one: MATLAB's documentation states only the decay formula on "the batch statistic",
+    nothing we could read establishes a correction, and this form needs no M. It
+    also makes the running variance the very statistic the training pass normalised with.
+    """
+    updated = []
+    for old, new, factor, old_name, new_name in (
+            (trainedMean, mu, _decay(MeanDecay, "MeanDecay"), "trainedMean", "mu"),
+            (trainedVariance, sigmaSq, _decay(VarianceDecay, "VarianceDecay"), "trainedVariance", "sigmaSq")):
+        new = as_dlarray(new, argname=new_name)
+        old = as_dlarray(old, like=new, argname=old_name)
+        for value, argname in ((old, old_name), (new, new_name)):
+            require_float(value, argname)
+        if new.size != old.size:
+            raise ValueError(f"batchnorm_running_update: {new_name} has {new.size} elements but {old_name} "
+                             f"has {old.size}; they must hold one value per channel each")
+        updated.append(factor * reshape_raw(new, old.shape, old.fmt) + (1 - factor) * old)
+    return tuple(updated)
+
+
+def _groups(numGroups, C):
+    if isinstance(numGroups, str):
+        options = {"all-channels": 1, "channel-wise": C}
+        if numGroups not in options:
+            raise ValueError(f"groupnorm: numGroups must be a positive integer, 'all-channels' or 'channel-wise'; "
+                             f"got {numGroups!r}")
+        return options[numGroups]
+    if not isinstance(numGroups, numbers.Integral) or isinstance(numGroups, bool):
+        raise TypeError(f"groupnorm: numGroups must be a positive integer or a string; got {type(numGroups).__name__}")
+    if numGroups < 1 or C % numGroups:
+        raise ValueError(f"groupnorm: numGroups must be a positive divisor of the {C} channels of X; got {numGroups}")
+    return int(numGroups)
+
+
+def groupnorm(X, numGroups, offset, scaleFactor, *, Epsilon=1e-5):
+    """MATLAB's groupnorm: normalise each observation over groups of channels, then scale and offset.
+
+    The C channels are split into ``numGroups`` runs of consecutive channels (MATLAB's
+    grouping); for every observation (B index) and group, the mean and biased variance
+    are taken over that group's channels and all S, T and U dimensions.
+    ``numGroups`` may be an integer dividing C, ``"all-channels"`` (one group, layer
+    norm) or ``"channel-wise"`` (C groups, instance norm). offset and scaleFactor are
+    C-element vectors as for :func:`batchnorm`; Epsilon must be >= 1e-5.
+    """
+    name = "groupnorm"
+    channel = checked_input(X, name)
+    eps = _epsilon(Epsilon, name)
+    C = X.shape[channel]
+    G = _groups(numGroups, C)
+    scale = _per_channel(as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X"), X, channel)
+    shift = _per_channel(as_vector(offset, C, X, "offset", "one per channel of X"), X, channel)
+    # Row-major splitting of the channel axis into (G, C/G) makes each group a run of consecutive channels.
+    grouped = reshape_raw(X, X.shape[:channel] + (G, C // G) + X.shape[channel + 1:], "")
+    batch = [b + 1 for b in find_dims(X.fmt, "B")]  # B's axis moves by one after the split
+    axes = tuple(i for i in range(grouped.ndim) if i != channel and i not in batch)
+    xc, _, var = _centre(grouped, axes)
+    xhat = reshape_raw(xc * (1 / sqrt(var + eps)), X.shape, X.fmt)
+    return xhat * scale + shift

@@ -1,0 +1,247 @@
+"""batchnorm, batchnorm_running_update and groupnorm against naive-loop NumPy oracles."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minidl import dlarray, dlfeval, dlgradient
+from minidl.ops.norm import batchnorm, batchnorm_running_update, groupnorm
+from minidl.ops.reduce import sum as dlsum
+from minidl.testing import gradcheck, gradgradcheck
+
+FORMATS = ["CB", "SCB", "SSCB", "SSCBT"]
+
+
+def _channel_slices(x, channel):
+    """(c, view of channel c) pairs of an array whose channel axis is ``channel``."""
+    return [(c, np.take(x, c, axis=channel)) for c in range(x.shape[channel])]
+
+
+def oracle_batchnorm(x, channel, offset, scale, eps, mean=None, var=None):
+    """Per-channel loop: statistics over every other dimension (or the given ones)."""
+    y = np.empty_like(x)
+    mus, variances = np.empty(x.shape[channel]), np.empty(x.shape[channel])
+    for c, values in _channel_slices(x, channel):
+        mu = values.mean() if mean is None else mean[c]
+        v = ((values - values.mean()) ** 2).mean() if var is None else var[c]
+        index = [slice(None)] * x.ndim
+        index[channel] = c
+        y[tuple(index)] = scale[c] * (values - mu) / np.sqrt(v + eps) + offset[c]
+        mus[c], variances[c] = mu, v
+    return y, mus, variances
+
+
+def oracle_groupnorm(x, channel, batch, groups, offset, scale, eps):
+    """Loop over observations and groups of consecutive channels."""
+    y = np.empty_like(x)
+    per_group = x.shape[channel] // groups
+    observations = x.shape[batch] if batch is not None else 1
+    for n in range(observations):
+        for g in range(groups):
+            index = [slice(None)] * x.ndim
+            index[channel] = slice(g * per_group, (g + 1) * per_group)
+            if batch is not None:
+                index[batch] = slice(n, n + 1)
+            values = x[tuple(index)]
+            normalised = (values - values.mean()) / np.sqrt(values.var() + eps)
+            for k in range(per_group):
+                c = g * per_group + k
+                y_index = list(index)
+                y_index[channel] = slice(c, c + 1)
+                y[tuple(y_index)] = scale[c] * np.take(normalised, [k], axis=channel) + offset[c]
+    return y
+
+
+@st.composite
+def batches(draw, formats=FORMATS):
+    fmt = draw(st.sampled_from(formats))
+    shape = tuple(draw(st.integers(1, 3)) for _ in fmt)
+    channel = fmt.index("C")
+    if "B" in fmt:  # a single value per channel has zero variance: keep at least two
+        shape = shape[:channel + 1] + (draw(st.integers(2, 4)),) + shape[channel + 2:]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    C = shape[channel]
+    param_shape = draw(st.sampled_from([(C,), (1, 1, C), (C, 1)]))
+    return rng, fmt, rng.standard_normal(shape) * 3 + 1, param_shape
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches())
+def test_batchnorm_training_matches_oracle(case):
+    rng, fmt, x, pshape = case
+    offset, scale = rng.standard_normal(pshape), rng.standard_normal(pshape)
+    Y, mu, sigmaSq = batchnorm(dlarray(x, fmt), offset, scale, Epsilon=1e-3)
+    y, mus, variances = oracle_batchnorm(x, fmt.index("C"), offset.ravel(), scale.ravel(), 1e-3)
+    assert Y.fmt == fmt and Y.shape == x.shape
+    np.testing.assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
+    assert mu.shape == pshape and sigmaSq.shape == pshape and mu.fmt == ""
+    np.testing.assert_allclose(mu.data.ravel(), mus, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sigmaSq.data.ravel(), variances, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches())
+def test_batchnorm_inference_matches_oracle_and_training_form(case):
+    rng, fmt, x, pshape = case
+    offset, scale = rng.standard_normal(pshape), rng.standard_normal(pshape)
+    mean, var = rng.standard_normal(pshape), rng.uniform(0.5, 2, pshape)
+    X = dlarray(x, fmt)
+    Y = batchnorm(X, offset, scale, mean, var)
+    y, _, _ = oracle_batchnorm(x, fmt.index("C"), offset.ravel(), scale.ravel(), 1e-5, mean.ravel(), var.ravel())
+    np.testing.assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
+    # Inference with the batch's own statistics reproduces the training form exactly.
+    Yt, mu, sigmaSq = batchnorm(X, offset, scale)
+    np.testing.assert_allclose(batchnorm(X, offset, scale, mu, sigmaSq).data, Yt.data, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches(formats=["CB", "SCB", "SSCB", "SSC", "SSCBT"]), st.data())
+def test_groupnorm_matches_oracle(case, data):
+    rng, fmt, x, pshape = case
+    C = x.shape[fmt.index("C")]
+    spelled = data.draw(st.sampled_from(["int", "all-channels", "channel-wise"]))
+    groups = {"int": data.draw(st.sampled_from([g for g in range(1, C + 1) if C % g == 0])),
+              "all-channels": 1, "channel-wise": C}[spelled]
+    offset, scale = rng.standard_normal(pshape), rng.standard_normal(pshape)
+    Y = groupnorm(dlarray(x, fmt), groups if spelled == "int" else spelled, offset, scale, Epsilon=1e-4)
+    batch = fmt.index("B") if "B" in fmt else None
+    y = oracle_groupnorm(x, fmt.index("C"), batch, groups, offset.ravel(), scale.ravel(), 1e-4)
+    assert Y.fmt == fmt
+    np.testing.assert_allclose(Y.data, y, rtol=1e-9, atol=1e-9)
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 4, 3, 5)).astype(np.float32)
+    X = dlarray(x, "SSCB")
+    offset, scale = np.zeros(3), np.ones((1, 1, 3))  # float64 parameters: single wins, as in MATLAB
+    Y, mu, sigmaSq = batchnorm(X, offset, scale)
+    outputs = [Y, mu, sigmaSq, batchnorm(X, offset, scale, mu, sigmaSq), groupnorm(X, 3, offset, scale)]
+    outputs += list(batchnorm_running_update(np.zeros(3, np.float32), np.ones(3, np.float32), mu, sigmaSq))
+    assert all(out.dtype == np.float32 for out in outputs)
+    y, _, _ = oracle_batchnorm(x.astype(np.float64), 2, offset, scale.ravel(), 1e-5)
+    np.testing.assert_allclose(Y.data, y, rtol=1e-4, atol=1e-4)
+
+
+def _small(rng, shape=(2, 2, 2, 3)):
+    return dlarray(rng.standard_normal(shape), "SSCB")
+
+
+def test_batchnorm_gradients_training_form():
+    rng = np.random.default_rng(2)
+    X = _small(rng)
+    offset, scale = rng.standard_normal(2), rng.standard_normal((1, 1, 2))
+    gradcheck(lambda x, o, s: batchnorm(x, o, s)[0], X, offset, scale, elementwise=True)
+    # The returned statistics are differentiable too.
+    gradcheck(lambda x, o, s: batchnorm(x, o, s)[2] * batchnorm(x, o, s)[1], X, offset, scale, elementwise=True)
+
+
+def test_batchnorm_gradients_inference_form():
+    rng = np.random.default_rng(3)
+    X = _small(rng)
+    params = [rng.standard_normal(2), rng.standard_normal(2), rng.standard_normal((1, 1, 2)),
+              rng.uniform(0.5, 2, (1, 1, 2))]
+    gradcheck(lambda x, o, s, m, v: batchnorm(x, o, s, m, v, Epsilon=1e-3), X, *params, elementwise=True)
+
+
+def test_groupnorm_gradients():
+    rng = np.random.default_rng(4)
+    X = dlarray(rng.standard_normal((2, 2, 4, 2)), "SSCB")
+    offset, scale = rng.standard_normal(4), rng.standard_normal((4, 1))
+    gradcheck(lambda x, o, s: groupnorm(x, 2, o, s), X, offset, scale, elementwise=True)
+
+
+def test_second_derivatives():
+    rng = np.random.default_rng(5)
+    X = _small(rng)
+    offset, scale = rng.standard_normal(2), rng.standard_normal(2)
+    gradgradcheck(lambda x, o, s: batchnorm(x, o, s)[0], X, offset, scale, rtol=1e-4, atol=1e-6)
+    gradgradcheck(lambda x, o, s: groupnorm(x, "all-channels", o, s), X, offset, scale, rtol=1e-4, atol=1e-6)
+
+
+def test_running_update_by_hand():
+    old_mean = np.array([1.0, 2.0]).reshape(1, 1, 2)
+    old_var = np.array([1.0, 1.0]).reshape(1, 1, 2)
+    mu, sigmaSq = dlarray(np.array([3.0, 5.0])), dlarray(np.array([4.0, 0.0]))
+    new_mean, new_var = batchnorm_running_update(old_mean, old_var, mu, sigmaSq, VarianceDecay=0.2)
+    assert new_mean.shape == (1, 1, 2) and new_var.shape == (1, 1, 2)
+    np.testing.assert_allclose(new_mean.data.ravel(), [0.1 * 3 + 0.9 * 1, 0.1 * 5 + 0.9 * 2])  # 1.2, 2.3
+    np.testing.assert_allclose(new_var.data.ravel(), [0.2 * 4 + 0.8 * 1, 0.2 * 0 + 0.8 * 1])  # 1.6, 0.8
+
+
+def test_running_update_uses_biased_batch_variance():
+    # Default decays and a whole training step: the running variance moves towards
+    # the biased (divide by M) variance that batchnorm normalised with.
+    x = np.array([1.0, 3.0, 5.0, 7.0]).reshape(1, 4)
+    _, mu, sigmaSq = batchnorm(dlarray(x, "CB"), np.zeros(1), np.ones(1))
+    new_mean, new_var = batchnorm_running_update(np.zeros(1), np.ones(1), mu, sigmaSq)
+    np.testing.assert_allclose(sigmaSq.data, [5.0])  # mean 4, squared deviations 9+1+1+9 over 4
+    np.testing.assert_allclose(new_mean.data, [0.4])
+    np.testing.assert_allclose(new_var.data, [0.1 * 5 + 0.9])
+
+
+def test_inputs_not_mutated():
+    rng = np.random.default_rng(6)
+    x, offset, scale = rng.standard_normal((2, 3, 4, 2)), rng.standard_normal(4), rng.standard_normal(4)
+    mean, var = rng.standard_normal(4), rng.uniform(1, 2, 4)
+    copies = [a.copy() for a in (x, offset, scale, mean, var)]
+
+    def loss(X, o, s):
+        Y, mu, sigmaSq = batchnorm(X, o, s)
+        total = dlsum(Y * Y, "all") + dlsum(groupnorm(X, 2, o, s) ** 3, "all")
+        total = total + dlsum(batchnorm(X, o, s, mean, var) ** 3, "all")
+        return dlgradient(total, X, o, s)
+
+    dlfeval(loss, dlarray(x, "SSCB"), dlarray(offset), dlarray(scale))
+    batchnorm_running_update(mean, var, offset, scale)
+    for before, after in zip(copies, (x, offset, scale, mean, var)):
+        np.testing.assert_array_equal(before, after)
+
+
+GOOD = dict(X=dlarray(np.ones((2, 2, 3, 2)), "SSCB"), offset=np.zeros(3), scaleFactor=np.ones(3))
+
+
+@pytest.mark.parametrize("fn", [lambda X, o, s, **kw: batchnorm(X, o, s, **kw),
+                                lambda X, o, s, **kw: groupnorm(X, 1, o, s, **kw)], ids=["batchnorm", "groupnorm"])
+def test_bad_inputs(fn):
+    X, o, s = GOOD["X"], GOOD["offset"], GOOD["scaleFactor"]
+    with pytest.raises(ValueError, match=r"X.*'SSB'"):
+        fn(dlarray(np.ones((2, 2, 2)), "SSB"), o, s)
+    with pytest.raises(ValueError, match=r"X.*''"):
+        fn(dlarray(np.ones((3, 2))), o, s)
+    with pytest.raises(ValueError, match="offset.*3 elements"):
+        fn(X, np.zeros(4), s)
+    with pytest.raises(ValueError, match="scaleFactor.*3 elements"):
+        fn(X, o, np.ones((3, 3)))
+    with pytest.raises(TypeError, match="offset"):
+        fn(X, np.zeros(3, dtype=np.int64), s)
+    with pytest.raises(TypeError, match="X"):
+        fn(dlarray(np.ones((2, 2, 3, 2), dtype=bool), "SSCB"), o, s)
+    with pytest.raises(TypeError, match="X"):
+        fn(np.ones((2, 2, 3, 2)), o, s)
+    with pytest.raises(ValueError, match="empty"):
+        fn(dlarray(np.ones((2, 2, 3, 0)), "SSCB"), o, s)
+    with pytest.raises(ValueError, match="Epsilon"):
+        fn(X, o, s, Epsilon=1e-6)
+    with pytest.raises(TypeError):
+        fn(X, o, s, epsilon=1e-3)
+    fn(X, o, s, Epsilon=1e-5)  # MATLAB's minimum itself is allowed
+
+
+def test_bad_inputs_specific():
+    X, o, s = GOOD["X"], GOOD["offset"], GOOD["scaleFactor"]
+    with pytest.raises(TypeError, match="trainedVariance"):
+        batchnorm(X, o, s, np.zeros(3))
+    with pytest.raises(ValueError, match="trainedVariance.*3 elements"):
+        batchnorm(X, o, s, np.zeros(3), np.ones(2))
+    with pytest.raises(ValueError, match="numGroups"):
+        groupnorm(X, 2, o, s)
+    with pytest.raises(ValueError, match="numGroups"):
+        groupnorm(X, "per-channel", o, s)
+    with pytest.raises(TypeError, match="numGroups"):
+        groupnorm(X, 1.5, o, s)
+    with pytest.raises(ValueError, match="MeanDecay"):
+        batchnorm_running_update(o, s, o, s, MeanDecay=1.5)
+    with pytest.raises(ValueError, match="sigmaSq.*trainedVariance"):
+        batchnorm_running_update(o, s, o, np.ones(2))
+    with pytest.raises(TypeError):
+        batchnorm_running_update(o, s, o, s, Decay=0.5)
