@@ -6,5 +6,8 @@ from .ops.elementwise import abs, exp, log, max, maximum, min, minimum, sqrt, ta
 from .ops.matmul import mtimes
 from .ops.reduce import mean, sum
 from .ops.shape import permute, reshape
+from .ops.fc import fullyconnect
+from .ops.loss import crossentropy, mse
+from .ops.norm import batchnorm, batchnorm_running_update, groupnorm
 
 __version__ = "0.1.0"
