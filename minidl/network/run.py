@@ -15,11 +15,12 @@ def _network_inputs(net):
     return out
 
 
-def run(net, X, training, outputs=None, hook=None, initialize=None):
+def run(net, X, training, input_hook=None, hook=None, initialize=None):
     """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, network layers).
 
-    ``hook(layer, outs)`` may replace a layer's outputs (pruning masks and activations use it);
-    ``initialize(layer, args)`` may replace a layer before it runs (dlnetwork initialisation uses it).
+    ``input_hook(layer, args)`` may replace a layer's inputs and ``hook(layer, outs)`` its
+    outputs (pruning masks and activations use them); ``initialize(layer, args)`` may replace
+    a layer before it runs (dlnetwork initialisation uses it).
     """
     entries = _network_inputs(net)
     if len(X) != len(entries):
@@ -44,6 +45,8 @@ def run(net, X, training, outputs=None, hook=None, initialize=None):
                 else:
                     raise ValueError(f"Layer '{layer.Name}': input '{port}' is not connected")
             args = tuple(args)
+        if input_hook is not None:
+            args = input_hook(layer, args)
         if initialize is not None:
             layer = initialize(layer, args)
         layers[layer.Name] = layer
@@ -64,11 +67,18 @@ def run(net, X, training, outputs=None, hook=None, initialize=None):
     return values, states, layers
 
 
-def _select(net, values, Outputs):
+def _many(Outputs):
+    """Outputs given as a list asks for a tuple even of one."""
+    return Outputs is not None and not isinstance(Outputs, str)
+
+
+def evaluate(net, X, training, Outputs=None, **hooks):
+    """(tuple of requested outputs, updated State table or None) - shared by forward/predict."""
     names = net.OutputNames if Outputs is None else ([Outputs] if isinstance(Outputs, str) else list(Outputs))
     by_name = net._by_name()
     keys = [split_port(n, lambda l: tuple(l.OutputNames), "Outputs entry", by_name) for n in names]
-    return tuple(values[k] for k in keys), Outputs is not None and not isinstance(Outputs, str)
+    values, states, _ = run(net, X, training, **hooks)
+    return tuple(values[k] for k in keys), (_updated_state(net, states) if training else None)
 
 
 def _updated_state(net, states):
@@ -94,10 +104,8 @@ def forward(net, *X, Outputs=None):
     method = _delegate(net, "forward")
     if method is not None:
         return method(*X, Outputs=Outputs)
-    values, states, _ = run(net, X, training=True)
-    ys, many = _select(net, values, Outputs)
-    state = _updated_state(net, states)
-    return (*ys, state) if many or len(ys) > 1 else (ys[0], state)
+    ys, state = evaluate(net, X, True, Outputs)
+    return (*ys, state) if len(ys) > 1 or _many(Outputs) else (ys[0], state)
 
 
 def predict(net, *X, Outputs=None):
@@ -105,6 +113,5 @@ def predict(net, *X, Outputs=None):
     method = _delegate(net, "predict")
     if method is not None:
         return method(*X, Outputs=Outputs)
-    values, _, _ = run(net, X, training=False)
-    ys, many = _select(net, values, Outputs)
-    return ys if many or len(ys) > 1 else ys[0]
+    ys, _ = evaluate(net, X, False, Outputs)
+    return ys if len(ys) > 1 or _many(Outputs) else ys[0]

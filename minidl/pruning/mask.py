@@ -1,0 +1,44 @@
+"""Masked evaluation: pruned channels are zeroed where a convolution or fully connected layer reads them.
+
+Zeroing at the consumer's input is what removing those input channels (or weight
+columns) does, so the masked network computes exactly what the physically pruned
+one computes. Masking the convolution's own output would not be enough: a following
+batch normalisation turns a zero channel into its Offset, which would leak on.
+"""
+from ..backend import array_module
+from ..ops._util import constant
+from .groups import channel_keep
+
+
+def consumer_masks(analysis, masks):
+    """{consumer layer: keep-vector of its input channels} for consumers that lose any channel."""
+    out = {}
+    for name, maps in analysis.input_maps.items():
+        if maps and name in analysis.consumers:
+            keep = channel_keep(maps[0], masks)
+            if not keep.all():
+                out[name] = keep
+    return out
+
+
+def masking_hooks(consumer_keep, prunable_layers, activations=None):
+    """Hooks for minidl.network.run: mask consumer inputs, and collect pruning activations."""
+    prunable = set(prunable_layers)
+
+    def input_hook(layer, args):
+        keep = consumer_keep.get(layer.Name)
+        if keep is None:
+            return args
+        x = args[0]
+        shape = [1] * x.ndim
+        shape[x.fmt.index("C")] = keep.size
+        xp = array_module(x.data)
+        mask = xp.asarray(keep.reshape(shape).astype(x.dtype))
+        return (x * constant(mask, x.fmt),) + tuple(args[1:])
+
+    def hook(layer, outs):
+        if activations is not None and layer.Name in prunable:
+            activations[layer.Name] = outs[0]
+        return outs
+
+    return {"input_hook": input_hook, "hook": hook}

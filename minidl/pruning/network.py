@@ -1,0 +1,206 @@
+"""TaylorPrunableNetwork: taylorPrunableNetwork, forward/predict with masks, updateScore, updatePrunables.
+
+Every function returns a new object; the one passed in stays usable, as MATLAB values do.
+"""
+import numbers
+
+import numpy as np
+
+from ..dlarray import dlarray
+from ..network.dlnetwork import _cellstr, dlnetwork, property_block
+from ..network.run import evaluate
+from .groups import analyse
+from .mask import consumer_masks, masking_hooks
+from .score import batch_score, min_keep, normalised
+from .surgery import prune_layers
+
+
+class TaylorPrunableNetwork:
+    """A dlnetwork whose convolution filters can be pruned by first-order Taylor scores.
+
+    Properties as MATLAB: Learnables, State, InputNames, OutputNames, NumPrunables.
+    Pruning is simulated with masks until ``dlnetwork(prunableNet)`` removes the filters.
+    """
+
+    def __init__(self, net, analysis, masks, score_sum, score_count):
+        self._net = net
+        self._analysis = analysis
+        self._masks = masks              # {group: bool keep-vector}; never written in place
+        self._score_sum = score_sum      # {group: float64 accumulated batch scores}
+        self._score_count = score_count  # number of updateScore calls since the last prune
+        self._consumer_keep = consumer_masks(analysis, masks)
+
+    def _replace(self, **changes):
+        fields = {"net": self._net, "analysis": self._analysis, "masks": self._masks,
+                  "score_sum": self._score_sum, "score_count": self._score_count}
+        fields.update(changes)
+        return TaylorPrunableNetwork(**fields)
+
+    # -- MATLAB properties ----------------------------------------------------
+    @property
+    def Learnables(self):
+        return self._net.Learnables
+
+    @Learnables.setter
+    def Learnables(self, table):
+        self._net = self._net._with_values(table, "learnable_names", "Learnables")
+
+    @property
+    def State(self):
+        return self._net.State
+
+    @State.setter
+    def State(self, table):
+        self._net = self._net._with_values(table, "state_names", "State")
+
+    @property
+    def InputNames(self):
+        return self._net.InputNames
+
+    @property
+    def OutputNames(self):
+        return self._net.OutputNames
+
+    @property
+    def NumPrunables(self):
+        """Filters that can still be removed: per group, kept filters above the floor of score.MIN_KEEP_FRACTION."""
+        return int(sum(self._masks[g].sum() - min_keep(n) for g, n in self._analysis.sizes.items()))
+
+    @property
+    def _prunable_layers(self):
+        return self._analysis.prunable_layers
+
+    # -- hooks used by dlfeval and the optimisers ------------------------------
+    def _with_values(self, table, kind, argname):
+        return self._replace(net=self._net._with_values(table, kind, argname))
+
+    def _map_dlarrays(self, fn):
+        return self._replace(net=self._net._map_dlarrays(fn))
+
+    # -- object functions -------------------------------------------------------
+    def forward(self, *X, Outputs=None):
+        """``Y, state, pruningActivations = forward(prunableNet, X)``.
+
+        pruningActivations is a list with the output of each prunable convolution (one
+        channel per filter), in network order.
+        """
+        activations = {}
+        ys, state = evaluate(self._net, X, True, Outputs,
+                             **masking_hooks(self._consumer_keep, self._prunable_layers, activations))
+        acts = [activations[name] for name in self._prunable_layers]
+        return (*ys, state, acts)
+
+    def predict(self, *X, Outputs=None):
+        ys, _ = evaluate(self._net, X, False, Outputs, **masking_hooks(self._consumer_keep, self._prunable_layers))
+        return ys if len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str)) else ys[0]
+
+    def _to_dlnetwork(self):
+        return self._net._replace(layers=prune_layers(self._net, self._analysis, self._masks))
+
+    def __repr__(self):
+        lines = [("Learnables", self.Learnables.summary_string()),
+                 ("State", self.State.summary_string()),
+                 ("InputNames", _cellstr(self.InputNames)),
+                 ("OutputNames", _cellstr(self.OutputNames)),
+                 ("NumPrunables", str(self.NumPrunables))]
+        return property_block("TaylorPrunableNetwork", lines)
+
+
+def taylorPrunableNetwork(net):
+    """Convert a dlnetwork (or a list of layers) to a TaylorPrunableNetwork.
+
+    Raises ValueError when no convolution filter can be pruned.
+    """
+    if isinstance(net, TaylorPrunableNetwork):
+        raise TypeError("net is already a TaylorPrunableNetwork")
+    if not isinstance(net, dlnetwork):
+        net = dlnetwork(net)
+    if not net.Initialized:
+        raise ValueError("net must be an initialised dlnetwork; call initialize(net) first")
+    analysis = analyse(net)
+    if not analysis.groups:
+        reason = ("it has no convolution2dLayer" if not any(l.class_name == "Convolution2DLayer" for l in net._layers)
+                  else "every convolution feeds a layer that fixes its channel count "
+                       "(group normalisation, softmax, a network output, ...)")
+        raise ValueError(f"Network does not support pruning: no prunable convolution filters found ({reason}).")
+    masks = {g: np.ones(n, dtype=bool) for g, n in analysis.sizes.items()}
+    zeros = {g: np.zeros(n) for g, n in analysis.sizes.items()}
+    return TaylorPrunableNetwork(net, analysis, masks, zeros, 0)
+
+
+def _check_prunable(prunableNet):
+    if not isinstance(prunableNet, TaylorPrunableNetwork):
+        raise TypeError(f"prunableNet must be a TaylorPrunableNetwork; got {type(prunableNet).__name__}")
+
+
+def _check_list(values, argname, prunableNet):
+    names = prunableNet._prunable_layers
+    if isinstance(values, dlarray) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{argname} must be a list of dlarrays (one per prunable layer); "
+                        f"got {type(values).__name__}")
+    if len(values) != len(names):
+        raise ValueError(f"{argname} must have one entry per prunable layer ({len(names)}: {names}); "
+                         f"got {len(values)}")
+    by_name = prunableNet._net._by_name()
+    for name, value in zip(names, values):
+        if not isinstance(value, dlarray):
+            raise TypeError(f"{argname} entry for {name!r} must be a dlarray; got {type(value).__name__}")
+        if "C" not in value.fmt or value.shape[value.fmt.index("C")] != by_name[name].NumFilters:
+            raise ValueError(f"{argname} entry for {name!r} must be a formatted dlarray with "
+                             f"{by_name[name].NumFilters} channels; got size {value.shape} format {value.fmt!r}")
+
+
+def updateScore(prunableNet, pruningActivations, pruningGradients):
+    """Accumulate the Taylor importance of every prunable filter from one mini-batch.
+
+    For each prunable convolution with output a and loss gradient g (SSCB), the filter
+    score is mean_n |mean_(h,w) a*g| (symmetric in a and g); scores of the convolutions
+    of one coupled group add up. ``updatePrunables`` averages over the calls made since
+    the last prune, normalises each group by its L2 norm and ranks globally.
+    """
+    _check_prunable(prunableNet)
+    _check_list(pruningActivations, "pruningActivations", prunableNet)
+    _check_list(pruningGradients, "pruningGradients", prunableNet)
+    for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
+        if a.shape != g.shape:
+            raise ValueError(f"pruningActivations and pruningGradients for {name!r} differ in size: "
+                             f"{a.shape} vs {g.shape}")
+    sums = dict(prunableNet._score_sum)
+    for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
+        group = prunableNet._analysis.group_of[name]
+        sums[group] = sums[group] + batch_score(a, g)
+    return prunableNet._replace(score_sum=sums, score_count=prunableNet._score_count + 1)
+
+
+def updatePrunables(prunableNet, MaxToPrune=8):
+    """Remove up to ``MaxToPrune`` filters with the lowest normalised Taylor scores, network-wide.
+
+    A group never drops below its floor (score.MIN_KEEP_FRACTION of its original filters),
+    pruned filters are never chosen again, ties go to the earlier layer and lower filter
+    index, and the accumulated scores are reset.
+    """
+    _check_prunable(prunableNet)
+    if not isinstance(MaxToPrune, numbers.Integral) or isinstance(MaxToPrune, bool) or MaxToPrune <= 0:
+        raise ValueError(f"MaxToPrune must be a positive integer; got {MaxToPrune!r}")
+    if prunableNet._score_count == 0:
+        raise RuntimeError("updatePrunables needs importance scores: call updateScore on at least one "
+                           "mini-batch first")
+    analysis, masks = prunableNet._analysis, prunableNet._masks
+    ranked = []
+    for order, (group, size) in enumerate(analysis.sizes.items()):
+        kept = np.flatnonzero(masks[group])
+        score = normalised(prunableNet._score_sum[group] / prunableNet._score_count, kept)
+        ranked.extend((score[i], order, i, group) for i in kept)
+    ranked.sort(key=lambda entry: entry[:3])
+    capacity = {g: int(masks[g].sum()) - min_keep(n) for g, n in analysis.sizes.items()}
+    new_masks = {g: m.copy() for g, m in masks.items()}
+    removed = 0
+    for _, _, i, group in ranked:
+        if removed == MaxToPrune:
+            break
+        if capacity[group] > 0:
+            new_masks[group][i] = False
+            capacity[group] -= 1
+            removed += 1
+    zeros = {g: np.zeros(n) for g, n in analysis.sizes.items()}
+    return prunableNet._replace(masks=new_masks, score_sum=zeros, score_count=0)

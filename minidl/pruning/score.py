@@ -1,0 +1,43 @@
+"""The first-order Taylor importance of convolution filters (Molchanov et al., ICLR 2017).
+
+For a convolution output a (H x W x F x N, SSCB) and the loss gradient g with respect
+to it, the score of filter f on one mini-batch is
+
+    S[f] = mean over n of | mean over h, w of a[h, w, f, n] * g[h, w, f, n] |
+
+It uses only the product a*g, so swapping the two arguments gives the same score
+(MathWorks' own example passes them swapped). Scores accumulate over calls and are
+averaged; at ranking time each group's scores are divided by their L2 norm so one
+global ranking works across layers.
+"""
+import numpy as np
+
+from ..backend import array_module
+
+# Layers keep at least this fraction of their original filters (rounded up, never below one).
+# Chosen to reproduce MATLAB's digits example: three 20-filter convolutions give
+# NumPrunables 48 (= 3 x (20 - 4)), and 40 after one updatePrunables call.
+MIN_KEEP_FRACTION = 0.2
+
+_NORM_EPS = 1e-12
+
+
+def min_keep(num_filters):
+    return max(1, int(np.ceil(MIN_KEEP_FRACTION * num_filters - 1e-9)))
+
+
+def batch_score(activation, gradient):
+    """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector."""
+    fmt = activation.fmt
+    product = activation.data.astype(np.float64) * gradient.data.astype(np.float64)
+    others = tuple(i for i, label in enumerate(fmt) if label not in "CB")
+    per_example = array_module(product).abs(product.mean(axis=others) if others else product)
+    # What is left is (C, B) in canonical order, or (C,) without a batch dimension.
+    score = per_example.mean(axis=1) if "B" in fmt else per_example
+    return np.asarray(score if array_module(score) is np else score.get())
+
+
+def normalised(score, candidates):
+    """score / ||score over candidate filters||, so every group ranks on the same scale."""
+    norm = np.sqrt(np.sum(score[candidates] ** 2))
+    return score / (norm + _NORM_EPS)
