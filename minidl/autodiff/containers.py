@@ -26,6 +26,11 @@ def map_dlarrays(obj, fn):
     return obj
 
 
+def is_container(obj):
+    """True for a dlarray or anything map_dlarrays walks into."""
+    return _is_dlarray(obj) or isinstance(obj, (list, tuple, dict)) or hasattr(obj, "_map_dlarrays")
+
+
 def flatten_dlarrays(obj):
     """All dlarrays inside ``obj`` in the order map_dlarrays visits them."""
     found = []

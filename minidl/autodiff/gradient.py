@@ -1,5 +1,5 @@
 """dlgradient: reverse-mode walk over the recorded graph."""
-from .containers import flatten_dlarrays, rebuild
+from .containers import flatten_dlarrays, is_container, rebuild
 from .trace import current_trace, is_traced, recording
 
 _NON_SCALAR = "Value to differentiate is non-scalar. It must be a traced real dlarray scalar."
@@ -20,14 +20,14 @@ def _check_value(y):
 
 
 def _ancestors_in_topological_order(root):
-    """Nodes y depends on, inputs before users; iterative so deep chains are fine."""
+    """Nodes of open traces that y depends on, inputs before users; iterative so deep chains are fine."""
     order, seen = [], {id(root)}
     stack = [(root, iter(root.inputs))]
     while stack:
         node, inputs = stack[-1]
         for x in inputs:
             child = x._node
-            if child is not None and id(child) not in seen:
+            if child is not None and child.trace.open and id(child) not in seen:
                 seen.add(id(child))
                 stack.append((child, iter(child.inputs)))
                 break
@@ -54,17 +54,25 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
     _check_value(y)
     if not targets:
         raise TypeError("dlgradient: at least one target (variable to differentiate with respect to) is required")
+    for k, t in enumerate(targets):
+        if not is_container(t):
+            raise TypeError(f"dlgradient: target {k + 1} must be a dlarray or a container of dlarrays "
+                            f"(list, tuple, dict, Table); got {type(t).__name__}")
     leaves = [flatten_dlarrays(t) for t in targets]
     wanted = {id(x._node) for group in leaves for x in group if x._node is not None}
 
     order = _ancestors_in_topological_order(y._node)
-    # Only nodes lying on a path from a target to y take part in the walk.
-    relevant = set()
+    # Only nodes on a path from a target to y take part: "relevant" ones receive a
+    # gradient; those among them with a relevant input ("walked") pass it on.
+    relevant, walked = set(), set()
     for node in order:
-        if id(node) in wanted or any(x._node is not None and id(x._node) in relevant for x in node.inputs):
+        if any(x._node is not None and id(x._node) in relevant for x in node.inputs):
+            walked.add(id(node))
+            relevant.add(id(node))
+        elif id(node) in wanted:
             relevant.add(id(node))
     for node in order:
-        if node.released and id(node) in relevant and node.vjp is not None:
+        if node.released and id(node) in walked:
             raise RuntimeError("dlgradient: the trace of this value was released by a previous dlgradient call. "
                                "Call the first dlgradient with RetainData=true to compute more gradients.")
 
@@ -73,7 +81,7 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
     with recording(bool(EnableHigherDerivatives)):
         for node in reversed(order):
             g = grads.get(id(node))
-            if g is None or node.vjp is None or id(node) not in relevant:
+            if g is None or id(node) not in walked:
                 continue
             input_grads = node.vjp(g)
             for x, gx in zip(node.inputs, input_grads):

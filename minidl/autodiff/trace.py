@@ -1,4 +1,5 @@
 """Tracing context. As in MATLAB, operations are recorded only inside dlfeval."""
+import weakref
 from contextlib import contextmanager
 
 from .containers import map_dlarrays
@@ -79,13 +80,19 @@ def dlfeval(fun, *args, **kwargs):
     return map_dlarrays(result, lambda x: x._untraced())
 
 
-def record(data, fmt, inputs, vjp):
+def record(data, fmt, inputs, vjp, with_output=False):
     """Wrap an op's result; attach a graph node when a traced input is being recorded.
 
     ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient per input.
+    With ``with_output=True`` the rule is called as ``vjp(g, out)`` with the result
+    itself, held weakly so that the graph has no reference cycle (memory is freed
+    at once, not at the next garbage collection).
     """
     from ..dlarray import dlarray
     out = dlarray._wrap(data, fmt)
     if _active and _active[-1].recording and any(is_traced(x) for x in inputs):
+        if with_output:
+            ref, rule = weakref.ref(out), vjp
+            vjp = lambda g: rule(g, ref())  # noqa: E731
         out._node = Node(tuple(inputs), vjp, _active[-1])
     return out

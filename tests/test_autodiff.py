@@ -1,0 +1,284 @@
+"""dlfeval / dlgradient: tracing rules, targets, RetainData, higher derivatives, graph walk; gradcheck itself."""
+import gc
+import weakref
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import minidl as dl
+from minidl import dlarray, dlfeval, dlgradient, extractdata
+from minidl.autodiff import record
+from minidl.testing import gradcheck, gradgradcheck
+
+
+def _boom(x):
+    """Identity whose backward rule must never run."""
+    def vjp(g):
+        raise AssertionError("vjp of a node off the target-to-y path was called")
+    return record(x.data, x.fmt, (x,), vjp)
+
+
+def test_rosenbrock_value_and_gradient():
+    def rosenbrock(x):
+        y = 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+        return y, dlgradient(y, x)
+
+    y, g = dlfeval(rosenbrock, dlarray([-1.0, 2.0]))
+    assert float(y) == 104.0
+    np.testing.assert_array_equal(extractdata(g), [396.0, 200.0])
+
+
+def test_nothing_is_recorded_outside_dlfeval():
+    x = dlarray(np.array([1.0, 2.0]), "CB")
+    for y in (x + 1, x * x, dl.exp(x), dl.sum(x), x[0:1], dl.relu(x), dl.stripdims(x), -x, dlarray(x, "BC")):
+        assert y._node is None
+
+
+def test_dlfeval_traces_inputs_in_containers_and_returns_untraced():
+    Pair = namedtuple("Pair", "a b")
+    seen = {}
+
+    def fun(plain, items, pair, table, kw=None):
+        seen.update(plain=plain, lst=items[0], tup=items[1][0], a=pair.a, d=table["w"], kw=kw)
+        y = dl.sum(plain * items[0] * items[1][0] * pair.a * table["w"] * kw, "all")
+        return {"y": y, "h": [plain * 2]}, "not an array"
+
+    ones = lambda: dlarray(np.ones(2))  # noqa: E731
+    out, text = dlfeval(fun, ones(), [ones(), (ones(), 3)], Pair(ones(), "s"), {"w": ones()}, kw=ones())
+    assert all(v._node is not None for v in seen.values())
+    assert out["y"]._node is None and out["h"][0]._node is None and text == "not an array"
+    assert float(out["y"]) == 2.0
+
+
+def test_dlfeval_needs_a_callable():
+    with pytest.raises(TypeError, match="callable"):
+        dlfeval(3, dlarray(1.0))
+
+
+def test_dlgradient_outside_dlfeval_is_an_error():
+    x = dlarray(2.0)
+    with pytest.raises(RuntimeError, match="dlfeval"):
+        dlgradient(x * x, x)
+
+
+@pytest.mark.parametrize("make_y, error, message", [
+    (lambda x: x * x, ValueError, "non-scalar"),
+    (lambda x: dlarray(1.0), ValueError, "not traced"),
+    (lambda x: 3.0, TypeError, "must be a dlarray"),
+    (lambda x: dl.sum(x) > 0, TypeError, "real"),
+])
+def test_value_to_differentiate_must_be_a_traced_real_scalar(make_y, error, message):
+    def fun(x):
+        return dlgradient(make_y(x), x)
+
+    with pytest.raises(error, match=message):
+        dlfeval(fun, dlarray(np.ones(3)))
+
+
+def test_targets_must_be_dlarrays_or_containers():
+    with pytest.raises(TypeError, match="target 1"):
+        dlfeval(lambda x: dlgradient(dl.sum(x), 3.0), dlarray(np.ones(2)))
+    with pytest.raises(TypeError, match="at least one target"):
+        dlfeval(lambda x: dlgradient(dl.sum(x)), dlarray(np.ones(2)))
+
+
+def test_gradients_keep_structure_sizes_and_formats(rng):
+    W = dlarray(rng.standard_normal((3, 3, 2, 4)), "SSCU")
+    b = dlarray(rng.standard_normal(4), "C")
+    x = dlarray(rng.standard_normal((2, 5)), "CB")
+    params = {"conv": [W, (b,)], "name": "layer", "fc": {"x": x}}
+
+    def fun(p, x):
+        y = dl.sum(p["conv"][0] * 2, "all") + dl.sum(p["conv"][1][0] ** 2, "all") + dl.sum(x * x, "all")
+        return dlgradient(y, p), dlgradient(dl.sum(x * 3, "all"), [x])
+
+    g, (gx,) = dlfeval(fun, params, x)
+    assert g["name"] == "layer" and isinstance(g["conv"][1], tuple)
+    for got, want in ((g["conv"][0], W), (g["conv"][1][0], b), (g["fc"]["x"], x)):
+        assert got.shape == want.shape and dl.dims(got) == dl.dims(want) and got.dtype == want.dtype
+    np.testing.assert_allclose(extractdata(g["conv"][0]), 2.0)
+    np.testing.assert_allclose(extractdata(g["conv"][1][0]), 2 * extractdata(b))
+    np.testing.assert_allclose(extractdata(g["fc"]["x"]), 0.0)  # x is not inside p: unrelated
+    np.testing.assert_allclose(extractdata(gx), 3.0)
+
+
+def test_several_targets_give_a_tuple():
+    def fun(a, b):
+        return dlgradient(dl.sum(a * b, "all"), a, b)
+
+    ga, gb = dlfeval(fun, dlarray([1.0, 2.0]), dlarray([3.0, 4.0]))
+    np.testing.assert_array_equal(extractdata(ga), [3.0, 4.0])
+    np.testing.assert_array_equal(extractdata(gb), [1.0, 2.0])
+
+
+def test_unrelated_and_untraced_targets_get_zeros():
+    def fun(x, z):
+        c = dlarray(np.ones((2, 2)), "SS")
+        return dlgradient(dl.sum(x * x, "all"), z, c)
+
+    gz, gc_ = dlfeval(fun, dlarray([1.0]), dlarray(np.ones((2, 3), np.float32), "CB"))
+    assert gz.shape == (2, 3) and dl.dims(gz) == "CB" and gz.dtype == np.float32
+    assert not extractdata(gz).any() and not extractdata(gc_).any() and dl.dims(gc_) == "SS"
+
+
+def test_gradient_with_respect_to_intermediate_values():
+    def fun(x):
+        h = 3 * x
+        k = dl.exp(h)
+        y = dl.sum(h * h + k, "all")
+        return dlgradient(y, [h, x])
+
+    x = np.array([0.5, -1.0])
+    gh, gx = dlfeval(fun, dlarray(x))
+    np.testing.assert_allclose(extractdata(gh), 6 * x + np.exp(3 * x))
+    np.testing.assert_allclose(extractdata(gx), 3 * (6 * x + np.exp(3 * x)))
+
+
+def test_gradient_of_y_with_respect_to_itself():
+    def fun(x):
+        y, first = dl.sum(x, "all"), x[0]
+        return dlgradient(y, y), dlgradient(first, first)
+
+    g1, g2 = dlfeval(fun, dlarray(np.ones(3)))
+    assert float(g1) == 1.0 and float(g2) == 1.0
+
+
+def test_only_nodes_between_targets_and_y_are_walked():
+    def fun(x, z):
+        h = _boom(x)  # upstream of the intermediate target
+        u = _boom(z)  # on a branch that does not lead to the target
+        y = dl.sum(h * h, "all") + dl.sum(u, "all")
+        return dlgradient(y, h)
+
+    np.testing.assert_array_equal(extractdata(dlfeval(fun, dlarray([1.0, 2.0]), dlarray([5.0]))), [2.0, 4.0])
+
+
+def test_second_call_needs_retain_data():
+    def fun(x):
+        y = dl.sum(x ** 2, "all")
+        dlgradient(y, x)
+        return dlgradient(y, x)
+
+    with pytest.raises(RuntimeError, match="RetainData"):
+        dlfeval(fun, dlarray([1.0, 2.0]))
+
+
+def test_retain_data_allows_a_second_call():
+    def fun(x):
+        y = dl.sum(x ** 2, "all")
+        g1 = dlgradient(y, x, RetainData=True)
+        return g1, dlgradient(y, x)
+
+    g1, g2 = dlfeval(fun, dlarray([1.0, 2.0]))
+    np.testing.assert_array_equal(extractdata(g1), [2.0, 4.0])
+    np.testing.assert_array_equal(extractdata(g2), [2.0, 4.0])
+
+
+def test_higher_derivatives():
+    def fun(x):
+        g = dlgradient(dl.sum(x ** 3, "all"), x, EnableHigherDerivatives=True)
+        assert g._node is not None
+        return g, dlgradient(dl.sum(g, "all"), x)
+
+    x = np.array([2.0, -1.5])
+    g, gg = dlfeval(fun, dlarray(x))
+    np.testing.assert_allclose(extractdata(g), 3 * x ** 2)
+    np.testing.assert_allclose(extractdata(gg), 6 * x)
+
+
+def test_plain_gradients_are_untraced():
+    def fun(x):
+        g = dlgradient(dl.sum(x ** 3, "all"), x)
+        return g._node is None
+
+    assert dlfeval(fun, dlarray([1.0]))
+
+
+def test_long_chain_is_walked_without_recursion():
+    def fun(x):
+        y = x
+        for _ in range(10_000):
+            y = y * 1.0001
+        return dlgradient(dl.sum(y, "all"), x)
+
+    np.testing.assert_allclose(extractdata(dlfeval(fun, dlarray([1.0, 2.0]))), 1.0001 ** 10_000)
+
+
+def test_graph_has_no_reference_cycles():
+    def fun(x):
+        outputs = [dl.exp(x), dl.log(x), dl.sqrt(x), dl.tanh(x), dl.sigmoid(x), dl.softmax(x)]
+        refs = [weakref.ref(v) for v in outputs]
+        total = dl.sum(sum(dl.sum(v, "all") for v in outputs), "all")
+        dlgradient(total, x)
+        return refs
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        refs = dlfeval(fun, dlarray(np.ones((3, 2)), "CB"))
+        assert all(r() is None for r in refs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_float32_gradients_stay_float32():
+    def fun(x):
+        y = dl.sum(dl.exp(x) * 0.5 + np.ones(3) - 2, "all")
+        return y, dlgradient(y, x)
+
+    y, g = dlfeval(fun, dlarray(np.ones(3, np.float32)))
+    assert y.dtype == np.float32 and g.dtype == np.float32
+
+
+def test_inputs_are_unchanged(rng):
+    A = rng.standard_normal((2, 3))
+    x = dlarray(A, "CB")
+    before = extractdata(x).copy()
+
+    def fun(x):
+        y = dl.sum(dl.max(x, [], 1) * dl.exp(x) / x[:, [0, 0, 1]], "all") + dl.sum(dl.relu(-x) ** 2, "all")
+        return dlgradient(y, x)
+
+    dlfeval(fun, x)
+    np.testing.assert_array_equal(extractdata(x), before)
+    np.testing.assert_array_equal(A, before)
+
+
+# -- minidl.testing itself ---------------------------------------------------
+
+def _wrong_square(x):
+    return record(x.data ** 2, x.fmt, (x,), lambda g: (g * x * 3,))
+
+
+def _cube_with_constant_backward(x):
+    return record(x.data ** 3, x.fmt, (x,), lambda g: (g * dlarray(3 * x.data ** 2),))
+
+
+def test_gradcheck_accepts_correct_gradients(rng):
+    x = dlarray(rng.uniform(0.5, 2, (2, 3)), "CB")
+    assert gradcheck(lambda a: dl.log(a) * a, x)
+    assert gradcheck(lambda a: dl.sum(a * a, "all"), x, elementwise=True)
+    assert gradgradcheck(lambda a: dl.exp(a) * a, x)
+    assert gradgradcheck(lambda a: 2 * a, x)  # zero Hessian
+
+
+@pytest.mark.parametrize("elementwise", [False, True])
+def test_gradcheck_detects_a_wrong_gradient(rng, elementwise):
+    with pytest.raises(AssertionError, match="disagree"):
+        gradcheck(_wrong_square, dlarray(rng.uniform(0.5, 2, (2, 2))), elementwise=elementwise)
+
+
+def test_gradgradcheck_detects_an_untraced_backward(rng):
+    x = dlarray(rng.uniform(0.5, 2, 3))
+    assert gradcheck(_cube_with_constant_backward, x)
+    with pytest.raises(AssertionError, match="Hessian"):
+        gradgradcheck(_cube_with_constant_backward, x)
+
+
+def test_gradcheck_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="input 0"):
+        gradcheck(lambda a: a, [1.0])
+    with pytest.raises(TypeError, match="must return a dlarray"):
+        gradcheck(lambda a: 3.0, dlarray([1.0]))
