@@ -1,13 +1,17 @@
 """Activations: relu, leakyrelu, sigmoid, softmax (over the channel dimension)."""
+import numpy as np
+
 from ..autodiff.trace import record
 from ..backend import array_module
-from ..formats import find_dims
-from ._util import constant, require_dlarray, require_float
+from ..formats import find_dims, parse_format
+from ._util import constant, require_dlarray
 from .reduce import sum_over
 
 
 def _checked(X, name):
-    require_float(require_dlarray(X, "X"), "X")
+    require_dlarray(X, "X")
+    if X.dtype.kind != "f":
+        raise TypeError(f"{name}: X must be single or double; got {X.dtype}")
     return X
 
 
@@ -23,7 +27,7 @@ def relu(X):
 def leakyrelu(X, scaleFactor=0.01):
     """X where X > 0, scaleFactor*X elsewhere (MATLAB's default scale 0.01)."""
     _checked(X, "leakyrelu")
-    if not isinstance(scaleFactor, (int, float)) or isinstance(scaleFactor, bool):
+    if not isinstance(scaleFactor, (int, float, np.integer, np.floating)) or isinstance(scaleFactor, bool):
         raise TypeError(f"leakyrelu: scaleFactor must be a real number; got {type(scaleFactor).__name__}")
     slope = array_module(X.data).where(X.data > 0, 1, scaleFactor).astype(X.dtype)
     return record(X.data * slope, X.fmt, (X,), lambda g: (g * constant(slope, X.fmt),))
@@ -35,19 +39,20 @@ def sigmoid(X):
     xp = array_module(X.data)
     z = xp.exp(-xp.abs(X.data))
     data = xp.where(X.data >= 0, 1 / (1 + z), z / (1 + z)).astype(X.dtype)
-    out = record(data, X.fmt, (X,), None)
-    if out._node is not None:
-        out._node.vjp = lambda g: (g * out * (1 - out),)
-    return out
+    return record(data, X.fmt, (X,), lambda g, y: (g * y * (1 - y),), with_output=True)
 
 
 def softmax(X, DataFormat=None):
     """Softmax over the 'C' dimension of a formatted dlarray (DataFormat labels an unformatted one)."""
     _checked(X, "softmax")
-    fmt = X.fmt or (DataFormat or "")
+    if X.fmt and DataFormat:
+        raise ValueError("softmax: DataFormat is only for unformatted input; X already has format " + repr(X.fmt))
+    fmt = X.fmt or parse_format(DataFormat, "DataFormat")
     if not fmt:
         raise ValueError("softmax: X must be formatted with a 'C' dimension (or give DataFormat=...)")
-    channel = find_dims(fmt, "C") if not X.fmt else find_dims(X.fmt, "C")
+    if len(fmt) < X.ndim:
+        raise ValueError(f"softmax: DataFormat {fmt!r} has fewer labels than X has dimensions {X.shape}")
+    channel = find_dims(fmt, "C")
     if not channel:
         raise ValueError(f"softmax: X must have a 'C' (channel) dimension; its format is {fmt!r}")
     axis = channel[0]
@@ -55,8 +60,5 @@ def softmax(X, DataFormat=None):
     shifted = X.data - X.data.max(axis=axis, keepdims=True)
     e = xp.exp(shifted)
     data = e / e.sum(axis=axis, keepdims=True)
-    out = record(data, X.fmt, (X,), None)
-    if out._node is not None:
-        # dX = Y * (g - sum_c(g * Y)), written with differentiable ops.
-        out._node.vjp = lambda g: (out * (g - sum_over(g * out, (axis,))),)
-    return out
+    # dX = Y * (g - sum_c(g * Y)), written with differentiable ops.
+    return record(data, X.fmt, (X,), lambda g, y: (y * (g - sum_over(g * y, (axis,))),), with_output=True)

@@ -16,10 +16,8 @@ from .shape import reshape_raw
 
 
 def _common_dtype(a, b):
-    kinds = [x.dtype for x in (a, b) if x.dtype.kind == "f"]
-    if not kinds:
-        return None
-    return np.float32 if any(k == np.float32 for k in kinds) else kinds[0]
+    """MATLAB's result class: single if either is single, else double (logical arithmetic gives double)."""
+    return np.float32 if any(x.dtype == np.float32 for x in (a, b)) else np.float64
 
 
 def _align(a, b):
@@ -29,8 +27,7 @@ def _align(a, b):
     a = as_dlarray(a, like=b if isinstance(b, dlarray) else None, argname="A")
     b = as_dlarray(b, like=a, argname="B")
     dtype = _common_dtype(a, b)
-    if dtype is not None:
-        a, b = (_cast(x, dtype) for x in (a, b))
+    a, b = _cast(a, dtype), _cast(b, dtype)
     if a.fmt and b.fmt:
         fmt = broadcast_formats(a.fmt, b.fmt)
         return reshape_raw(a, expanded_shape(a.shape, a.fmt, fmt), fmt), \
@@ -53,7 +50,8 @@ def _pad(x, fmt):
 def _cast(x, dtype):
     if x.dtype == dtype:
         return x
-    return record(x.data.astype(dtype), x.fmt, (x,), lambda g: (_cast(g, x.dtype),))
+    return record(x.data.astype(dtype), x.fmt, (x,),
+                  lambda g: (_cast(g, x.dtype) if x.dtype.kind == "f" else None,))
 
 
 def _binary(a, b, compute, vjp):
@@ -91,20 +89,24 @@ def power(A, B):
     return _binary(A, B, lambda x, y: x ** y, vjp)
 
 
-def maximum(A, B):
-    """Elementwise larger value; where equal, the gradient goes to A."""
+def _pick(A, B, name, wins):
+    """Elementwise fmax/fmin: NaN loses (MATLAB's 'omitnan'); tied entries share the gradient equally."""
     def vjp(g, a, b):
-        mask = constant((a.data >= b.data).astype(g.dtype), g.fmt)
+        xp = array_module(a.data)
+        share = (wins(a.data, b.data) | xp.isnan(b.data)) + 0.5 * (a.data == b.data)
+        mask = constant(xp.broadcast_to(share, g.shape).astype(g.dtype), g.fmt)
         return g * mask, g * (1 - mask)
-    return _binary(A, B, lambda x, y: array_module(x).maximum(x, y), vjp)
+    return _binary(A, B, lambda x, y: getattr(array_module(x), name)(x, y), vjp)
+
+
+def maximum(A, B):
+    """Elementwise larger value, ignoring NaN as MATLAB's max(A, B) does."""
+    return _pick(A, B, "fmax", lambda x, y: x > y)
 
 
 def minimum(A, B):
-    """Elementwise smaller value; where equal, the gradient goes to A."""
-    def vjp(g, a, b):
-        mask = constant((a.data <= b.data).astype(g.dtype), g.fmt)
-        return g * mask, g * (1 - mask)
-    return _binary(A, B, lambda x, y: array_module(x).minimum(x, y), vjp)
+    """Elementwise smaller value, ignoring NaN as MATLAB's min(A, B) does."""
+    return _pick(A, B, "fmin", lambda x, y: x < y)
 
 
 def compare(A, B, name):
@@ -114,18 +116,25 @@ def compare(A, B, name):
     return constant(getattr(xp, name)(a.data, b.data), fmt)
 
 
+def _floating(X, name):
+    """X as single or double (logical becomes double, as in MATLAB arithmetic)."""
+    require_dlarray(X, "X")
+    if X.dtype.kind == "b":
+        return _cast(X, np.float64)
+    if X.dtype.kind != "f":
+        raise TypeError(f"{name}: X must be single, double or logical; got {X.dtype}")
+    return X
+
+
 def uminus(X):
+    X = _floating(X, "uminus")
     return record(-X.data, X.fmt, (X,), lambda g: (-g,))
 
 
 def _unary(X, name, fn, vjp):
-    require_dlarray(X, "X")
-    if X.dtype.kind != "f":
-        raise TypeError(f"{name}: X must be single or double; got {X.dtype}")
-    out = record(fn(array_module(X.data), X.data), X.fmt, (X,), None)
-    if out._node is not None:
-        out._node.vjp = lambda g: (vjp(g, X, out),)
-    return out
+    """Elementwise function; ``vjp(g, x, y)`` may use the output y."""
+    X = _floating(X, name)
+    return record(fn(array_module(X.data), X.data), X.fmt, (X,), lambda g, y: (vjp(g, X, y),), with_output=True)
 
 
 def exp(X):
@@ -149,17 +158,27 @@ def tanh(X):
     return _unary(X, "tanh", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y))
 
 
+def _reduction_or_pair(X, Y, dim, name):
+    """True for MATLAB's reduction forms max(X), max(X, [], dim), max(X, dim=...)."""
+    if Y is None or (isinstance(Y, (list, tuple)) and len(Y) == 0):
+        return True
+    if dim is not None:
+        raise ValueError(f"{name}: give either a second array or a dimension, not both "
+                         f"(use {name}(X, [], dim) for a reduction)")
+    return False
+
+
 def max(X, Y=None, dim=None):
-    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X, dim=...)`` a reduction."""
-    if Y is not None:
-        return maximum(X, Y)
-    from .reduce import max_over
-    return max_over(X, dim)
+    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X)``, ``max(X, [], dim)``, ``max(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "max"):
+        from .reduce import max_over
+        return max_over(X, dim)
+    return maximum(X, Y)
 
 
 def min(X, Y=None, dim=None):
-    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X, dim=...)`` a reduction."""
-    if Y is not None:
-        return minimum(X, Y)
-    from .reduce import min_over
-    return min_over(X, dim)
+    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X)``, ``min(X, [], dim)``, ``min(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "min"):
+        from .reduce import min_over
+        return min_over(X, dim)
+    return minimum(X, Y)

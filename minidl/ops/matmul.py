@@ -1,5 +1,6 @@
 """Matrix product (the @ operator, MATLAB's mtimes) of unformatted dlarrays."""
 from ..autodiff.trace import record
+from ..dlarray import dlarray
 from ._util import as_dlarray
 from .elementwise import _cast, _common_dtype
 from .shape import reshape_raw, transpose_raw
@@ -13,7 +14,9 @@ def _swap_last(x):
 
 def mtimes(A, B):
     """A @ B with NumPy's matmul rules (stacks of matrices broadcast; 1-D operands are vectors)."""
-    a = as_dlarray(A, like=B if not hasattr(A, "fmt") else None, argname="A")
+    if not isinstance(A, dlarray) and not isinstance(B, dlarray):
+        raise TypeError("mtimes: at least one operand must be a dlarray")
+    a = as_dlarray(A, like=B if not isinstance(A, dlarray) else None, argname="A")
     b = as_dlarray(B, like=a, argname="B")
     for name, x in (("A", a), ("B", b)):
         if x.fmt:
@@ -21,8 +24,7 @@ def mtimes(A, B):
         if x.ndim == 0:
             raise ValueError(f"mtimes: {name} must have at least one dimension; use * for scalars")
     dtype = _common_dtype(a, b)
-    if dtype is not None:
-        a, b = _cast(a, dtype), _cast(b, dtype)
+    a, b = _cast(a, dtype), _cast(b, dtype)
     # Vectors become matrices so one rule covers every case, then the extra axis goes again.
     a2 = reshape_raw(a, (1,) + a.shape, "") if a.ndim == 1 else a
     b2 = reshape_raw(b, b.shape + (1,), "") if b.ndim == 1 else b

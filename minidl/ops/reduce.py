@@ -5,8 +5,12 @@ singletons, so formats survive; ``dim="all"`` reduces to an unformatted scalar;
 ``dim=None`` means MATLAB's default, the first dimension whose size is not 1.
 """
 import builtins
+import warnings
+
+import numpy as np
 
 from ..autodiff.trace import record
+from ..backend import array_module
 from ._util import constant, require_dlarray
 from .shape import broadcast_to, reshape_raw
 
@@ -23,10 +27,10 @@ def _axes(X, dim, name):
         return ((first,) if X.ndim else ()), False
     dims = [dim] if not isinstance(dim, (list, tuple)) else list(dim)
     for d in dims:
-        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
             raise ValueError(f"{name}: dim must contain positive 1-based integers; got {dim!r}")
     # Dimensions past the end are trailing singletons in MATLAB: nothing to reduce there.
-    return tuple(sorted({d - 1 for d in dims if d <= X.ndim})), False
+    return tuple(sorted({int(d) - 1 for d in dims if d <= X.ndim})), False
 
 
 def _reduced_shape(X, axes, drop):
@@ -36,7 +40,10 @@ def _reduced_shape(X, axes, drop):
 
 
 def sum_over(X, axes, drop=False):
-    """Differentiable sum over 0-based axes; keeps singletons unless ``drop``."""
+    """Differentiable sum over 0-based axes; keeps singletons unless ``drop``. Logical sums to double."""
+    if X.dtype.kind != "f":
+        from .elementwise import _cast
+        X = _cast(X, np.float64)
     shape = _reduced_shape(X, axes, drop)
     fmt = "" if drop else X.fmt
     data = X.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else X.data.reshape(shape)
@@ -58,14 +65,19 @@ def mean(X, dim=None):
 
 
 def _extreme(X, dim, name, pick):
+    """max/min over dims, ignoring NaN (MATLAB's default 'omitnan'); ties share the gradient equally."""
     axes, drop = _axes(X, dim, name)
     keep = getattr(X.data, pick)(axis=axes, keepdims=True) if axes else X.data
+    xp = array_module(X.data)
+    if X.dtype.kind == "f" and axes and xp.isnan(keep).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as in MATLAB
+            keep = getattr(xp, "nan" + pick)(X.data, axis=axes, keepdims=True)
     shape = _reduced_shape(X, axes, drop)
 
     def vjp(g):
-        # Ties share the gradient equally, so the rule is symmetric in tied entries.
-        hit = (X.data == keep).astype(X.dtype)
-        hit = hit / hit.sum(axis=axes, keepdims=True) if axes else hit
+        hit = (X.data == keep).astype(g.dtype)
+        hit = hit / xp.maximum(hit.sum(axis=axes, keepdims=True), 1) if axes else hit
         spread = broadcast_to(reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt)
         return (spread * constant(hit, X.fmt),)
 
