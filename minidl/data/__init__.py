@@ -1,0 +1,17 @@
+"""Data pipeline: labels, image datastores, augmentation and mini-batch queues (MATLAB names)."""
+from .augment import imageDataAugmenter
+from .augmenteddatastore import augmentedImageDatastore
+from .categorical import categorical, categories, countcats, isundefined
+from .concat import cat
+from .functions import (augment, countEachLabel, hasdata, numpartitions, partition, read, readall, readimage,
+                        reset, shuffle, subset)
+from .imagedatastore import imageDatastore
+from .minibatchqueue import minibatchqueue
+from .onehot import onehotdecode, onehotencode
+from .split import splitEachLabel
+from .table import DataTable
+
+__all__ = ["DataTable", "augment", "augmentedImageDatastore", "cat", "categorical", "categories", "countEachLabel",
+           "countcats", "hasdata", "imageDataAugmenter", "imageDatastore", "isundefined", "minibatchqueue",
+           "numpartitions", "onehotdecode", "onehotencode", "partition", "read", "readall", "readimage", "reset",
+           "shuffle", "splitEachLabel", "subset"]
