@@ -8,6 +8,8 @@ as MATLAB names them (``Weights``, ``Bias``, ``TrainedMean`` ...); ``None`` mean
 """
 import copy
 
+from . import _args
+
 
 class Layer:
     Type = ""               # the type column of the layer display, e.g. "2-D Convolution"
@@ -20,6 +22,10 @@ class Layer:
     OutputNames = ("out",)
 
     Name = ""
+
+    def __init__(self, *, Name=""):
+        """Layers without hyperparameters take only a Name (reluLayer(Name="relu1"), ...)."""
+        self.Name = _args.name(Name)
 
     @property
     def NumInputs(self):
