@@ -9,5 +9,26 @@ from .ops.shape import permute, reshape
 from .ops.fc import fullyconnect
 from .ops.loss import crossentropy, mse
 from .ops.norm import batchnorm, batchnorm_running_update, groupnorm
+from .ops.conv import dlconv
+from .ops.pool import avgpool, maxpool
+from .layers import (additionLayer, averagePooling2dLayer, batchNormalizationLayer, convolution2dLayer,
+                     depthConcatenationLayer, dropoutLayer, featureInputLayer, flattenLayer, fullyConnectedLayer,
+                     globalAveragePooling2dLayer, groupNormalizationLayer, imageInputLayer, leakyReluLayer,
+                     maxPooling2dLayer, reluLayer, softmaxLayer)
+from .network import (addLayers, connectLayers, disconnectLayers, dlnetwork, forward, initialize, predict,
+                      removeLayers, replaceLayer, summary)
+from .optim import adamupdate, dlupdate, sgdmupdate
+from .io import load, save
+from .table import Table
+from .random import rng
+from .data import (augmentedImageDatastore, cat, categorical, categories, countEachLabel, hasdata,
+                   imageDataAugmenter, imageDatastore, minibatchqueue, onehotdecode, onehotencode, read, readall,
+                   readimage, reset, shuffle, splitEachLabel, subset)
+from .pruning import TaylorPrunableNetwork, taylorPrunableNetwork, updatePrunables, updateScore
+from .pruning.compress import compressNetworkUsingTaylorPruning
 
 __version__ = "0.1.0"
+from .random import rng
+from .data import (augment, augmentedImageDatastore, cat, categorical, categories, countcats, countEachLabel, hasdata,
+                   imageDataAugmenter, imageDatastore, isundefined, minibatchqueue, numpartitions, onehotdecode,
+                   onehotencode, partition, read, readall, readimage, reset, shuffle, splitEachLabel, subset)
