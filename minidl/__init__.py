@@ -21,14 +21,10 @@ from .optim import adamupdate, dlupdate, sgdmupdate
 from .io import load, save
 from .table import Table
 from .random import rng
-from .data import (augmentedImageDatastore, cat, categorical, categories, countEachLabel, hasdata,
-                   imageDataAugmenter, imageDatastore, minibatchqueue, onehotdecode, onehotencode, read, readall,
-                   readimage, reset, shuffle, splitEachLabel, subset)
+from .data import (augment, augmentedImageDatastore, cat, categorical, categories, countcats, countEachLabel, hasdata,
+                   imageDataAugmenter, imageDatastore, isundefined, minibatchqueue, numpartitions, onehotdecode,
+                   onehotencode, partition, read, readall, readimage, reset, shuffle, splitEachLabel, subset)
 from .pruning import TaylorPrunableNetwork, taylorPrunableNetwork, updatePrunables, updateScore
 from .pruning.compress import compressNetworkUsingTaylorPruning
 
 __version__ = "0.1.0"
-from .random import rng
-from .data import (augment, augmentedImageDatastore, cat, categorical, categories, countcats, countEachLabel, hasdata,
-                   imageDataAugmenter, imageDatastore, isundefined, minibatchqueue, numpartitions, onehotdecode,
-                   onehotencode, partition, read, readall, readimage, reset, shuffle, splitEachLabel, subset)
