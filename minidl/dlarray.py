@@ -125,7 +125,9 @@ class dlarray:
         return bool(self._data)
 
     def __float__(self):
-        return float(self._data)
+        if self.size != 1:
+            raise TypeError(f"only a dlarray with one element converts to float; this one has size {self.shape}")
+        return float(self._data.reshape(()))
 
     def __array__(self, dtype=None, copy=None):
         if array_module(self._data) is not np:

@@ -110,7 +110,9 @@ def test_size_follows_matlab(rng):
 def test_properties(rng):
     X = dlarray(rng.standard_normal((2, 3)), "CB")
     assert X.ndim == 2 and X.size == 6 and len(X) == 2 and X.fmt == "CB"
-    assert float(dlarray(2.5)) == 2.5
+    assert float(dlarray(2.5)) == 2.5 and float(dlarray(np.full((1, 1), 4.0), "CB")) == 4.0
+    with pytest.raises(TypeError, match="one element"):
+        float(X)
     np.testing.assert_array_equal(np.asarray(X), extractdata(X))
 
 

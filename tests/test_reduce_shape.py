@@ -1,0 +1,204 @@
+"""Reductions (sum, mean, max, min) and shape ops (reshape, permute, indexing, relabelling)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minidl as dl
+from minidl import dlarray, dlfeval, dlgradient, extractdata
+from minidl.testing import gradcheck, gradgradcheck
+
+SMALL = settings(max_examples=20)
+FORMATS = ["", "C", "CB", "SC", "SSCB", "SCBT", "CBU"]
+REDUCTIONS = {"sum": (dl.sum, np.sum), "mean": (dl.mean, np.mean), "max": (dl.max, np.max), "min": (dl.min, np.min)}
+
+
+@st.composite
+def array_and_format(draw, unique=False, max_dims=4):
+    fmt = draw(st.sampled_from([f for f in FORMATS if len(f) <= max_dims]))
+    ndim = len(fmt) if fmt else draw(st.integers(1, 3))
+    shape = draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, max_side=3))
+    values = st.floats(-2, 2, allow_subnormal=False)
+    if unique:  # distinct values: no ties for max/min
+        values = st.integers(-50, 50).map(lambda k: k / 13)
+    return draw(hnp.arrays(np.float64, shape, elements=values, unique=unique)), fmt
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@SMALL
+@given(data=st.data())
+def test_reduction_over_dims(name, data):
+    op, ref = REDUCTIONS[name]
+    x, fmt = data.draw(array_and_format(unique=name in ("max", "min")))
+    dims = data.draw(st.lists(st.integers(1, x.ndim + 1), min_size=1, max_size=3, unique=True))
+    X = dlarray(x, fmt or None)
+    y = op(X, dim=dims) if name in ("max", "min") else op(X, dims)
+    axes = tuple(d - 1 for d in dims if d <= x.ndim)
+    np.testing.assert_allclose(extractdata(y), ref(x, axis=axes, keepdims=True), rtol=1e-12)
+    assert dl.dims(y) == fmt
+    assert gradcheck(lambda v: op(v, dim=dims), X)
+    assert gradgradcheck(lambda v: op(v, dim=dims) ** 2, X)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@SMALL
+@given(data=st.data())
+def test_reduction_all_and_default_dim(name, data):
+    op, ref = REDUCTIONS[name]
+    x, fmt = data.draw(array_and_format(unique=name in ("max", "min")))
+    X = dlarray(x, fmt or None)
+    total = op(X, dim="all")
+    assert total.shape == () and dl.dims(total) == ""
+    np.testing.assert_allclose(float(total), ref(x), rtol=1e-12)
+    first = next((i for i, n in enumerate(x.shape) if n != 1), 0)  # MATLAB: first non-singleton dimension
+    np.testing.assert_allclose(extractdata(op(X)), ref(x, axis=first, keepdims=True), rtol=1e-12)
+    assert gradcheck(lambda v: op(v, dim="all"), X)
+
+
+def test_positional_dim_forms():
+    X = dlarray(np.arange(6.0).reshape(2, 3), "CB")
+    np.testing.assert_array_equal(extractdata(dl.sum(X, 2)), [[3.0], [12.0]])
+    np.testing.assert_array_equal(extractdata(dl.mean(X, [1, 2])), [[2.5]])
+    np.testing.assert_array_equal(extractdata(dl.max(X, [], 1)), [[3.0, 4.0, 5.0]])
+    np.testing.assert_array_equal(extractdata(dl.min(X, [], np.int64(2))), [[0.0], [3.0]])
+    assert dl.dims(dl.sum(X, 2)) == "CB"
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1.5, "first", [1, 0]])
+def test_bad_dim_is_an_error(dim):
+    with pytest.raises(ValueError, match="dim"):
+        dl.sum(dlarray(np.ones((2, 2))), dim)
+
+
+def test_max_min_ties_share_the_gradient():
+    x = dlarray(np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]]))
+    for op in (dl.max, dl.min):
+        g = dlfeval(lambda v: dlgradient(dl.sum(op(v, dim=2), "all"), v), x)
+        assert np.allclose(extractdata(g).sum(axis=1), 1.0)
+    g = dlfeval(lambda v: dlgradient(dl.sum(dl.max(v, dim=2), "all"), v), x)
+    np.testing.assert_allclose(extractdata(g), [[0.5, 0, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_max_min_omit_nan():
+    x = dlarray(np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]]))
+    np.testing.assert_array_equal(extractdata(dl.max(x, dim=2)), [[3.0], [np.nan]])
+    np.testing.assert_array_equal(extractdata(dl.min(x, dim=2)), [[1.0], [np.nan]])
+    g = dlfeval(lambda v: dlgradient(dl.max(v, dim="all"), v), x)
+    np.testing.assert_array_equal(extractdata(g), [[0, 0, 1], [0, 0, 0]])
+
+
+def test_logical_sum_and_mean_are_double():
+    t = dlarray(np.array([True, True, False]))
+    assert float(dl.sum(t)) == 2.0 and dl.sum(t).dtype == np.float64
+    assert dl.mean(t).dtype == np.float64
+
+
+# -- reshape / permute ----------------------------------------------------------
+
+@SMALL
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=4, max_side=3))
+def test_reshape_is_column_major(data, shape):
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)))
+    target = list(data.draw(st.permutations(shape))) + [1] * data.draw(st.integers(0, 1))
+    y = dl.reshape(dlarray(x), target)
+    np.testing.assert_array_equal(extractdata(y), x.reshape(target, order="F"))
+    fill = data.draw(st.integers(0, len(target) - 1))
+    sizes = target[:fill] + [None] + target[fill + 1:]
+    np.testing.assert_array_equal(extractdata(dl.reshape(dlarray(x), *sizes)), x.reshape(target, order="F"))
+    assert gradcheck(lambda v: dl.reshape(v, target) * np.arange(1.0, 1 + x.size).reshape(target), dlarray(x))
+
+
+def test_reshape_examples_and_errors():
+    x = dlarray(np.arange(6.0).reshape(2, 3))  # MATLAB [0 1 2; 3 4 5]
+    np.testing.assert_array_equal(extractdata(dl.reshape(x, 3, 2)), [[0, 4], [3, 2], [1, 5]])
+    np.testing.assert_array_equal(extractdata(dl.reshape(x, [], 1)).ravel(), [0, 3, 1, 4, 2, 5])
+    with pytest.raises(ValueError, match="reshape"):
+        dl.reshape(x, 4, 2)
+    with pytest.raises(ValueError, match="unformatted"):
+        dl.reshape(dlarray(np.ones((2, 3)), "CB"), 3, 2)
+
+
+@SMALL
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=4, max_side=3))
+def test_permute_is_one_based_transpose(data, shape):
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)))
+    extra = data.draw(st.integers(0, 1))
+    order = list(data.draw(st.permutations(range(1, x.ndim + extra + 1))))
+    y = dl.permute(dlarray(x), order)
+    want = x.reshape(x.shape + (1,) * extra).transpose([k - 1 for k in order])
+    np.testing.assert_array_equal(extractdata(y), want)
+    assert gradcheck(lambda v: dl.permute(v, order) * np.arange(1.0, 1 + x.size).reshape(want.shape), dlarray(x))
+
+
+@pytest.mark.parametrize("order", [[1], [1, 1, 2], [0, 1], [2, 3]])
+def test_permute_rejects_bad_orders(order):
+    with pytest.raises(ValueError, match="permutation"):
+        dl.permute(dlarray(np.ones((2, 3))), order)
+
+
+def test_permute_needs_unformatted():
+    with pytest.raises(ValueError, match="unformatted"):
+        dl.permute(dlarray(np.ones((2, 3)), "CB"), [2, 1])
+
+
+# -- indexing -------------------------------------------------------------------
+
+def test_index_gradient_accumulates_repeated_indices(rng):
+    x = rng.standard_normal(5)
+    idx = [0, 3, 3, 1, 3]
+    w = rng.standard_normal(len(idx))
+
+    def fun(v):
+        return dlgradient(dl.sum(v[idx] * w, "all"), v)
+
+    want = np.zeros(5)
+    np.add.at(want, idx, w)
+    np.testing.assert_allclose(extractdata(dlfeval(fun, dlarray(x))), want)
+    assert gradcheck(lambda v: v[idx], dlarray(x), elementwise=True)
+    assert gradgradcheck(lambda v: v[idx] ** 3, dlarray(x))
+
+
+KEYS = [
+    (slice(None), slice(0, 2)),
+    (slice(None, None, -1), Ellipsis),
+    (1, slice(None)),
+    ([1, 1, 0], slice(None)),
+    (slice(None), np.array([2, 0, 2])),
+    (np.array([True, False, True]), slice(None)),
+    ([0, 2], [1, 1]),
+    (None, 0),
+]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_index_values_gradients_and_format(rng, key):
+    x = rng.standard_normal((3, 3))
+    X = dlarray(x, "CB")
+    y = X[key]
+    np.testing.assert_array_equal(extractdata(y), x[key])
+    keeps = y.ndim == 2 and not isinstance(key[0], int) and key[0] is not None and \
+        sum(not isinstance(k, slice) and k is not Ellipsis for k in key) <= 1
+    assert dl.dims(y) == ("CB" if keeps else "")
+    assert gradcheck(lambda v: v[key], X, elementwise=True)
+
+
+def test_index_with_a_logical_dlarray_mask(rng):
+    x = rng.standard_normal(6)
+    X = dlarray(x)
+    g = dlfeval(lambda v: dlgradient(dl.sum(v[v > 0] ** 2, "all"), v), X)
+    np.testing.assert_allclose(extractdata(g), np.where(x > 0, 2 * x, 0))
+
+
+# -- relabelling --------------------------------------------------------------
+
+def test_stripdims_and_relabel_pass_gradients(rng):
+    x = rng.standard_normal((2, 3))
+    w = rng.standard_normal((3, 2))
+
+    def fun(v):
+        y = dlarray(dl.stripdims(v), "TC")  # (2, 3) read as T x C -> canonical C x T = (3, 2)
+        assert dl.dims(y) == "CT"
+        return dlgradient(dl.sum(y * w, "all"), v)
+
+    np.testing.assert_allclose(extractdata(dlfeval(fun, dlarray(x, "CB"))), w.T)
+    assert gradcheck(lambda v: dlarray(v, "TC") * w, dlarray(x))
