@@ -37,11 +37,9 @@ class Convolution2DLayer(Layer):
         self.Name = _args.name(Name)
         self.Weights = parameter(Weights, "Weights", 4)
         self.Bias = parameter(Bias, "Bias", 3)
-        fh, fw = self.FilterSize
         if self.Weights is not None:
-            check_size(self.Weights, (fh, fw, self.Weights.shape[2], self._num_filters), "Weights", self)
-            if NumChannels != "auto":
-                check_size(self.Weights, (fh, fw, self._num_channels, self._num_filters), "Weights", self)
+            channels = self.Weights.shape[2] if NumChannels == "auto" else self._num_channels
+            check_size(self.Weights, self.FilterSize + (channels, self._num_filters), "Weights", self)
         check_size(self.Bias, (1, 1, self._num_filters), "Bias", self)
 
     @property
