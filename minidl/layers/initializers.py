@@ -8,7 +8,7 @@ live on the device of the example input.
 import numpy as np
 
 from ..backend import array_module
-from ..dlarray import as_array, dlarray
+from ..dlarray import dlarray
 from ..random import resolve
 
 
@@ -61,24 +61,29 @@ def initial_value(rule, shape, num_in, num_out, like, generator, argname):
     return dlarray._wrap(xp.asarray(data, dtype=np.float32), "")
 
 
+def numeric(value, argname):
+    """The array in a given value: floating arrays keep their precision; numbers, lists and
+    integer arrays become single, the type of the values MATLAB's layers create."""
+    data = value.data if isinstance(value, dlarray) else value
+    if not hasattr(data, "dtype"):
+        try:
+            data = np.asarray(data, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TypeError(f"{argname} must be numeric; got {type(value).__name__}") from None
+    if data.dtype.kind not in "fiu":
+        raise TypeError(f"{argname} must be numeric; got data of type {data.dtype}")
+    return data if data.dtype.kind == "f" else data.astype(np.float32)
+
+
 def parameter(value, argname, ndim=None):
     """A given learnable/state value as an unformatted dlarray with ``ndim`` dimensions (None: as given).
 
-    Floating arrays keep their precision; numbers and lists become single, the
-    type of the values MATLAB's layers create. Trailing singleton dimensions are
-    added, as MATLAB drops them (a 5x5x1x1 filter bank is 5x5 there).
+    Trailing singleton dimensions are added, as MATLAB drops them (a 5x5x1x1 filter
+    bank is 5x5 there).
     """
     if value is None:
         return None
-    if isinstance(value, (int, float, list, tuple)):
-        data = np.asarray(value, dtype=np.float32)
-    else:
-        try:
-            data = as_array(value, argname)
-        except TypeError:
-            raise TypeError(f"{argname} must be a numeric array; got {type(value).__name__}") from None
-        if data.dtype.kind != "f":
-            data = data.astype(np.float32)
+    data = numeric(value, argname)
     if ndim is None:
         return dlarray._wrap(data, "")
     if data.ndim > ndim and any(n != 1 for n in data.shape[ndim:]):

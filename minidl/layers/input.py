@@ -2,11 +2,12 @@
 import numpy as np
 
 from ..backend import array_module
-from ..dlarray import as_array, dlarray
+from ..dlarray import dlarray
 from ..ops._util import constant
 from . import _args
 from .base import Layer
 from .display import size_text
+from .initializers import numeric
 
 NORMALIZATIONS = ("zerocenter", "zscore", "rescale-zero-one", "rescale-symmetric", "none")
 _NEEDS = {"none": (), "zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
@@ -37,10 +38,7 @@ class _InputLayer(Layer):
         """
         if value is None:
             return None
-        try:
-            data = as_array(value, argname)
-        except TypeError:
-            raise TypeError(f"{argname} must be numeric; got {type(value).__name__}") from None
+        data = numeric(value, argname)
         data = np.asarray(data if array_module(data) is np else data.get(), dtype=np.float32)
         sizes = self._sizes()
         shape = list(data.shape)
