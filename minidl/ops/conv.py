@@ -1,0 +1,164 @@
+"""dlconv (2-D cross-correlation) and the differentiable im2col/col2im pair it is built on.
+
+im2col and col2im are each other's vector-Jacobian product, and dlconv is a matrix
+product of their output with the weights, so the backward pass is made of the same
+differentiable ops and can itself be differentiated (EnableHigherDerivatives).
+"""
+import numbers
+
+import numpy as np
+
+from ..autodiff.trace import record
+from ..dlarray import as_array, dlarray
+from ..formats import canonical, canonical_permutation, parse_format
+from ..kernels import im2col as kernels
+from ..kernels.im2col import Window
+from ._util import as_dlarray, require_float
+from .elementwise import plus
+from .matmul import mtimes
+from .shape import relabel, reshape_raw, transpose_raw
+
+
+# -- the differentiable primitives ----------------------------------------------
+
+def im2col(x, window, pad_value=0.0):
+    """Unformatted (C, FH, FW, N, Ho, Wo) columns of the (H, W, C, N) image dlarray ``x``."""
+    H, W = x.shape[:2]
+    return record(kernels.im2col(x.data, window, pad_value), "", (x,),
+                  lambda g: (col2im(g, window, (H, W), x.fmt),))
+
+
+def col2im(cols, window, image_size, fmt):
+    """(H, W, C, N) image dlarray formatted ``fmt`` summing the columns back: adjoint of im2col."""
+    return record(kernels.col2im(cols.data, window, image_size), fmt, (cols,),
+                  lambda g: (im2col(g, window),))
+
+
+# -- argument handling shared with pool.py ------------------------------------------
+
+def _integers(value, name, count, minimum):
+    """``value`` (scalar or list) as a tuple of ``count`` ints >= minimum; a scalar is repeated."""
+    values = np.ravel(np.asarray(value, dtype=object))
+    if values.size == 1:
+        values = np.repeat(values, count)
+    ok = values.size == count and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and float(v).is_integer() and v >= minimum
+        for v in values)
+    if not ok:
+        kind = "positive" if minimum > 0 else "nonnegative"
+        raise ValueError(f"{name} must be a {kind} integer or a vector of {count} of them; got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def image_window(shape, size, Stride, DilationFactor, Padding, size_name):
+    """Window for an (H, W, ...) input from MATLAB's Stride, DilationFactor and Padding values.
+
+    Padding is a scalar, [ph pw], [top bottom left right] or "same" (output ceil(in/stride),
+    the odd pixel of padding at the bottom/right, as MATLAB).
+    """
+    stride = _integers(Stride, "Stride", 2, 1)
+    dilation = _integers(DilationFactor, "DilationFactor", 2, 1)
+    if isinstance(Padding, str):
+        if Padding != "same":
+            raise ValueError(f"Padding must be 'same', a nonnegative integer, or a vector of 2 or 4 of them; "
+                             f"got {Padding!r}")
+        padding = ()
+        for n, f, s, d in zip(shape[:2], size, stride, dilation):
+            total = max(-(-n // s) * s - s + d * (f - 1) + 1 - n, 0)
+            padding += (total // 2, total - total // 2)
+    elif np.size(Padding) in (1, 2):
+        ph, pw = _integers(Padding, "Padding", 2, 0)
+        padding = (ph, ph, pw, pw)
+    else:
+        padding = _integers(Padding, "Padding", 4, 0)
+    window = Window(size, stride, dilation, padding)
+    Ho, Wo = window.output_size(*shape[:2])
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"{size_name}: the {size[0]}x{size[1]} window (dilation {dilation}) is larger than the "
+                         f"padded {shape[0]}x{shape[1]} input (padding {padding})")
+    return window
+
+
+def image_input(X, DataFormat, fname):
+    """X as an "SSCB" dlarray (H, W, C, N), and the function that gives a result X's own layout back.
+
+    X is a formatted dlarray ("SSCB" or "SSC"), or unformatted data with ``DataFormat``;
+    then the result comes back unformatted, in the DataFormat order, as in MATLAB.
+    """
+    if DataFormat is not None:
+        if isinstance(X, dlarray) and X.fmt:
+            raise ValueError(f"{fname}: DataFormat is only for unformatted X; X already has format {X.fmt!r}")
+        fmt = parse_format(DataFormat, "DataFormat")
+        x = X if isinstance(X, dlarray) else dlarray._wrap(as_array(X, "X"), "")
+        if x.ndim > len(fmt):
+            raise ValueError(f"{fname}: DataFormat {fmt!r} has {len(fmt)} labels but X has {x.ndim} dimensions")
+        perm = canonical_permutation(fmt)
+        inverse = tuple(int(k) for k in np.argsort(perm))
+        x = transpose_raw(reshape_raw(x, x.shape + (1,) * (len(fmt) - x.ndim), ""), perm, canonical(fmt))
+    elif not isinstance(X, dlarray):
+        raise TypeError(f"{fname}: X must be a formatted dlarray (e.g. 'SSCB'), or give DataFormat; "
+                        f"got {type(X).__name__}")
+    else:
+        x, inverse = X, None
+    if x.fmt not in ("SSCB", "SSC"):
+        raise ValueError(f"{fname}: X must have two spatial 'S' dimensions, one 'C' and optionally one 'B' "
+                         f"(format 'SSCB' or 'SSC', or unformatted data with DataFormat); X has format {x.fmt!r}")
+    require_float(x, "X")
+    batched = x.fmt == "SSCB"
+    if not batched:
+        x = reshape_raw(x, x.shape + (1,), "SSCB")
+    if x.shape[3] == 0:
+        raise ValueError(f"{fname}: X has an empty batch (size {x.shape}); give at least one observation")
+
+    def restore(y):
+        if not batched:
+            y = reshape_raw(y, y.shape[:3], "SSC")
+        return y if inverse is None else transpose_raw(y, inverse, "")
+    return x, restore
+
+
+def image_output(y, N, Ho, Wo):
+    """Results laid out (K, N*Ho*Wo) as the "SSCB" (Ho, Wo, K, N) dlarray (a view, no copy)."""
+    return transpose_raw(reshape_raw(y, (y.shape[0], N, Ho, Wo), ""), (2, 3, 0, 1), "SSCB")
+
+
+# -- dlconv -----------------------------------------------------------------------------
+
+def _weights_and_bias(weights, bias, x):
+    w = as_dlarray(weights, like=x, argname="weights")
+    w = relabel(w, "") if w.fmt else w
+    if w.ndim > 4:
+        raise ValueError(f"weights must be FH x FW x C x F (4-D); got size {w.shape}")
+    w = reshape_raw(w, w.shape + (1,) * (4 - w.ndim), "")
+    fh, fw, c, f = w.shape
+    if c != x.shape[2]:
+        raise ValueError(f"weights has {c} input channels (size {w.shape}) but X has {x.shape[2]} channels")
+    if isinstance(bias, numbers.Number) and not isinstance(bias, bool) and bias == 0:
+        return w, None  # MATLAB's "no bias"
+    b = as_dlarray(bias, like=x, argname="bias")
+    if b.size not in (1, f):
+        raise ValueError(f"bias must be a scalar or have one element per filter ({f}); got size {b.shape}")
+    return w, reshape_raw(relabel(b, ""), (b.size, 1), "")
+
+
+def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataFormat=None):
+    """MATLAB's dlconv for 2-D images: cross-correlate X with the filters, add the bias.
+
+    X: "SSCB" (or "SSC") dlarray of size H x W x C x N, or unformatted data with DataFormat.
+    weights: FH x FW x C x F; bias: scalar, F-vector or 1 x 1 x F (0 means no bias).
+    Stride and DilationFactor: scalar or [h w]; Padding: scalar, [h w], [top bottom left
+    right] or "same". Returns Ho x Wo x F x N in X's format.
+    """
+    x, restore = image_input(X, DataFormat, "dlconv")
+    w, b = _weights_and_bias(weights, bias, x)
+    fh, fw, c, f = w.shape
+    H, W, _, N = x.shape
+    window = image_window(x.shape, (fh, fw), Stride, DilationFactor, Padding, "weights")
+    Ho, Wo = window.output_size(H, W)
+    cols = reshape_raw(im2col(x, window), (c * fh * fw, N * Ho * Wo), "")
+    # Rows of cols run over (c, i, j), so the weights go (F, C, FH, FW) to match.
+    w_rows = reshape_raw(transpose_raw(w, (3, 2, 0, 1), ""), (f, c * fh * fw), "")
+    y = mtimes(w_rows, cols)
+    if b is not None:
+        y = plus(y, b)
+    return restore(image_output(y, N, Ho, Wo))
