@@ -94,6 +94,10 @@ def test_rgb_and_rgba_decode_to_rgb(tmp_path):
     imds = imageDatastore(tmp_path, IncludeSubfolders=True)
     assert [im.shape for im in imds.readall()] == [(4, 5, 3), (4, 5, 3)]
     assert len(imds.Labels) == 0
+    batch = augmentedImageDatastore([4, 5], imds, ColorPreprocessing="rgb2gray").read()
+    assert batch.VariableNames == ["input"] and batch.input[0].shape == (4, 5, 1)
+    X = next(minibatchqueue(imds, MiniBatchFormat="SSCB", OutputEnvironment="cpu"))
+    assert X.fmt == "SSCB" and X.shape == (4, 5, 3, 2)
 
 
 def test_extensions_and_subfolders(tmp_path):

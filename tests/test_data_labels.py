@@ -51,6 +51,12 @@ def test_indexing_len_iteration():
         len(A[0])
 
 
+def test_from_categorical_keeps_unused_categories():
+    A = categorical(["a", "b", "c"])[:1]
+    assert categorical(A).categories == ["a", "b", "c"]
+    assert categorical(A, ["c", "a"]).categories == ["c", "a"] and str(categorical(A, ["c", "a"])[0]) == "a"
+
+
 def test_value_semantics():
     values = ["b", "a"]
     A = categorical(values)

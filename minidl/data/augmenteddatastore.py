@@ -36,8 +36,7 @@ class augmentedImageDatastore(Datastore):
         self._color = option(ColorPreprocessing, "ColorPreprocessing", ("none", "gray2rgb", "rgb2gray"))
         self._size_mode = option(OutputSizeMode, "OutputSizeMode", ("resize", "centercrop", "randcrop"))
         self._augmenter = DataAugmentation
-        self._imds = imds.copy()  # our own read position; the caller's datastore is left alone
-        self._imds.reset()
+        self._imds = imds  # only its file list and labels are used, and those never change
         self._mini_batch_size = 128
 
     def _reordered(self, indices):

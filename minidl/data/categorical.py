@@ -153,8 +153,7 @@ def _name(value):
 
 def _default_categories(values, names):
     if isinstance(values, categorical):
-        defined = set(names.ravel())
-        return tuple(c for c in values._categories if c in defined)
+        return values._categories  # unused categories stay, as MATLAB's categorical(A) keeps them
     flat = np.asarray(values, dtype=object).ravel()
     defined = [v for v, n in zip(flat, names.ravel()) if n is not None]
     if all(isinstance(v, (int, float, np.number, np.bool_)) for v in defined):
