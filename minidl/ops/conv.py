@@ -36,7 +36,7 @@ def col2im(cols, window, image_size, fmt):
 
 # -- argument handling shared with pool.py ------------------------------------------
 
-def _integers(value, name, count, minimum):
+def integer_vector(value, name, count, minimum):
     """``value`` (scalar or list) as a tuple of ``count`` ints >= minimum; a scalar is repeated."""
     values = np.ravel(np.asarray(value, dtype=object))
     if values.size == 1:
@@ -56,8 +56,8 @@ def image_window(shape, size, Stride, DilationFactor, Padding, size_name):
     Padding is a scalar, [ph pw], [top bottom left right] or "same" (output ceil(in/stride),
     the odd pixel of padding at the bottom/right, as MATLAB).
     """
-    stride = _integers(Stride, "Stride", 2, 1)
-    dilation = _integers(DilationFactor, "DilationFactor", 2, 1)
+    stride = integer_vector(Stride, "Stride", 2, 1)
+    dilation = integer_vector(DilationFactor, "DilationFactor", 2, 1)
     if isinstance(Padding, str):
         if Padding != "same":
             raise ValueError(f"Padding must be 'same', a nonnegative integer, or a vector of 2 or 4 of them; "
@@ -67,10 +67,10 @@ def image_window(shape, size, Stride, DilationFactor, Padding, size_name):
             total = max(-(-n // s) * s - s + d * (f - 1) + 1 - n, 0)
             padding += (total // 2, total - total // 2)
     elif np.size(Padding) in (1, 2):
-        ph, pw = _integers(Padding, "Padding", 2, 0)
+        ph, pw = integer_vector(Padding, "Padding", 2, 0)
         padding = (ph, ph, pw, pw)
     else:
-        padding = _integers(Padding, "Padding", 4, 0)
+        padding = integer_vector(Padding, "Padding", 4, 0)
     window = Window(size, stride, dilation, padding)
     Ho, Wo = window.output_size(*shape[:2])
     if Ho < 1 or Wo < 1:

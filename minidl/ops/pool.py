@@ -7,7 +7,7 @@ from ..autodiff.trace import record
 from ..backend import array_module
 from ..kernels import im2col as kernels
 from ._util import constant
-from .conv import _integers, im2col, image_input, image_output, image_window
+from .conv import im2col, image_input, image_output, image_window, integer_vector
 from .reduce import sum_over
 from .shape import reshape_raw
 
@@ -17,7 +17,8 @@ def _pooling_windows(X, poolsize, Stride, Padding, DataFormat, fname, pad_value)
     function that turns a (C, N*Ho*Wo) result into the output dlarray."""
     x, restore = image_input(X, DataFormat, fname)
     H, W, C, N = x.shape
-    size = (H, W) if isinstance(poolsize, str) and poolsize == "global" else _integers(poolsize, "poolsize", 2, 1)
+    is_global = isinstance(poolsize, str) and poolsize == "global"
+    size = (H, W) if is_global else integer_vector(poolsize, "poolsize", 2, 1)
     window = image_window(x.shape, size, Stride, 1, Padding, "poolsize")
     pt, pb, pl, pr = window.padding
     # Keeps every window overlapping the image, so a max never comes from padding alone.
