@@ -88,9 +88,10 @@ def _mismatch(what, numeric, analytic):
 def gradcheck(fun, *inputs, rtol=1e-5, atol=1e-7, eps=1e-6, generator=None, elementwise=False):
     """Check dlgradient of ``fun`` at ``inputs`` against central differences in float64.
 
-    By default one random direction over all inputs is checked; ``elementwise=True``
-    checks every partial derivative (use for tiny shapes). Raises AssertionError on
-    a mismatch and returns True otherwise.
+    Inputs (dlarrays or NumPy arrays) are copied to float64 first. By default one
+    random direction over all inputs is checked; ``elementwise=True`` checks every
+    partial derivative (use for tiny shapes). ``generator`` is a seed or a NumPy
+    Generator (default seed 0). Raises AssertionError on a mismatch, else returns True.
     """
     rng = _rng(generator)
     xs = _as_inputs(inputs)

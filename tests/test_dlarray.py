@@ -1,6 +1,7 @@
 """dlarray: construction, formats, accessors, display, value semantics."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minidl as dl
 from minidl import dims, dlarray, dlfeval, dlgradient, extractdata, finddim, size, stripdims
@@ -40,6 +41,22 @@ def test_canonical_order_keeps_repeated_labels_in_order(rng, fmt, canonical, per
     X = dlarray(A, fmt)
     assert dims(X) == canonical
     np.testing.assert_array_equal(extractdata(X), A.transpose(perm))
+
+
+@settings(max_examples=40)
+@given(st.lists(st.sampled_from("SCBTUX"), min_size=1, max_size=5))
+def test_any_label_sequence(labels):
+    fmt = "".join(labels)
+    A = np.arange(2.0 ** len(fmt)).reshape((2,) * len(fmt))
+    bad = "X" in fmt or any(fmt.count(c) > 1 for c in "CBT")
+    if bad:
+        with pytest.raises(ValueError, match="label"):
+            dlarray(A, fmt)
+        return
+    order = sorted(range(len(fmt)), key=lambda i: ("SCBTU".index(fmt[i]), i))
+    X = dlarray(A, fmt)
+    assert dims(X) == "".join(fmt[i] for i in order)
+    np.testing.assert_array_equal(extractdata(X), A.transpose(order))
 
 
 def test_extra_labels_are_trailing_singletons(rng):
