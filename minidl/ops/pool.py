@@ -37,14 +37,16 @@ def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
     maximum of each window through a constant one-hot mask, so it is differentiable again.
     """
     _, window, cols, finish = _pooling_windows(X, poolsize, Stride, Padding, DataFormat, "maxpool", -np.inf)
-    xp = array_module(cols.data)
     C, K, M = cols.shape
-    # "First" in MATLAB's column-major window order (h fastest), as max(window(:)) picks it.
-    column_major = xp.arange(K).reshape(window.size).T.ravel()
-    first = column_major[cols.data[:, column_major].argmax(axis=1)]
-    mask = constant((xp.arange(K)[None, :, None] == first[:, None, :]).astype(cols.dtype))
-    peak = record(cols.data.max(axis=1), "", (cols,), lambda g: (reshape_raw(g, (C, 1, M), "") * mask,))
-    return finish(peak)
+
+    def to_first_maximum(g):
+        # "First" in MATLAB's column-major window order (h fastest), as max(window(:)) picks it.
+        xp = array_module(cols.data)
+        column_major = xp.arange(K).reshape(window.size).T.ravel()
+        first = column_major[cols.data[:, column_major].argmax(axis=1)]
+        mask = constant((xp.arange(K)[None, :, None] == first[:, None, :]).astype(cols.dtype))
+        return (reshape_raw(g, (C, 1, M), "") * mask,)
+    return finish(record(cols.data.max(axis=1), "", (cols,), to_first_maximum))
 
 
 def avgpool(X, poolsize, *, Stride=1, Padding=0, PaddingValue=0, DataFormat=None):
