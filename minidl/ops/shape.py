@@ -6,7 +6,7 @@ from ..backend import array_module
 from ..dlarray import dlarray
 from ..formats import canonical, canonical_permutation, labelled_shape
 from ..kernels.scatter import scatter_add
-from ._util import constant, require_dlarray
+from ._util import require_dlarray
 
 
 def reshape_raw(x, shape, fmt):
@@ -120,4 +120,4 @@ def permute(X, order):
     return transpose_raw(data, [k - 1 for k in order], "")
 
 
-__all__ = ["reshape", "permute", "relabel", "constant"]
+__all__ = ["reshape", "permute", "relabel"]
