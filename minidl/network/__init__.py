@@ -7,3 +7,9 @@ from .summary import summary
 
 __all__ = ["dlnetwork", "addLayers", "connectLayers", "disconnectLayers", "removeLayers", "replaceLayer",
            "initialize", "forward", "predict", "summary"]
+
+# Method style, as MATLAB allows both: net.forward(X) is forward(net, X).
+for _function in (addLayers, connectLayers, disconnectLayers, removeLayers, replaceLayer, initialize, forward,
+                  predict, summary):
+    setattr(dlnetwork, _function.__name__, _function)
+del _function

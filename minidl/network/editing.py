@@ -1,6 +1,7 @@
-"""addLayers, connectLayers, disconnectLayers, removeLayers, replaceLayer: each returns a new network."""
-from .dlnetwork import _check_layers, _series_connections, dlnetwork
-from .graph import input_ports, split_port
+"""addLayers, connectLayers, disconnectLayers, removeLayers, replaceLayer: each returns a new, uninitialised
+network (call initialize; values already set are kept). The network passed in is left as it was."""
+from .dlnetwork import _as_names, _check_layers, _series_connections, dlnetwork
+from .graph import input_ports, output_ports, split_port
 
 
 def _check_net(net):
@@ -10,29 +11,32 @@ def _check_net(net):
 
 
 def addLayers(net, layers):
-    """Add layers (connected in series among themselves) to an uninitialised copy of net."""
+    """Add layers, connected in series among themselves; empty names are filled avoiding existing ones."""
     _check_net(net)
-    new = _check_layers(layers, "layers")
-    return net._replace(layers=list(net._layers) + new,
-                        connections=list(net._connections) + _series_connections(new), initialized=False)
+    new = _check_layers(layers, "layers", taken=[layer.Name for layer in net._layers])
+    return net._replace(layers=net._layers + tuple(new),
+                        connections=net._connections + tuple(_series_connections(new)), initialized=False)
+
+
+def _pair(net, s, d):
+    by_name = net._by_name()
+    return split_port(s, output_ports, "source", by_name), split_port(d, input_ports, "destination", by_name)
 
 
 def connectLayers(net, s, d):
     """Connect source ``s`` ('layer' or 'layer/out') to destination ``d`` ('layer' or 'layer/in2')."""
     _check_net(net)
-    by_name = net._by_name()
-    src = split_port(s, lambda l: tuple(l.OutputNames), "source", by_name)
-    dst = split_port(d, input_ports, "destination", by_name)
-    if any(existing == dst for _, existing in net._connections):
-        raise ValueError(f"destination {d!r} is already connected; disconnect it first")
-    return net._replace(connections=list(net._connections) + [(src, dst)], initialized=False)
+    src, dst = _pair(net, s, d)
+    for old_src, old_dst in net._connections:
+        if old_dst == dst:
+            raise ValueError(f"destination {d!r} is already connected to {old_src[0]}/{old_src[1]}; "
+                             "disconnect it first with disconnectLayers")
+    return net._replace(connections=net._connections + ((src, dst),), initialized=False)
 
 
 def disconnectLayers(net, s, d):
     _check_net(net)
-    by_name = net._by_name()
-    pair = (split_port(s, lambda l: tuple(l.OutputNames), "source", by_name),
-            split_port(d, input_ports, "destination", by_name))
+    pair = _pair(net, s, d)
     if pair not in net._connections:
         raise ValueError(f"{s!r} is not connected to {d!r}")
     return net._replace(connections=[c for c in net._connections if c != pair], initialized=False)
@@ -41,47 +45,62 @@ def disconnectLayers(net, s, d):
 def removeLayers(net, layerNames):
     """Remove layers and every connection that touches them."""
     _check_net(net)
-    names = [layerNames] if isinstance(layerNames, str) else list(layerNames)
+    names = _as_names(layerNames, "layerNames")
     missing = [n for n in names if n not in net._by_name()]
     if missing:
         raise ValueError(f"layerNames: no layers named {missing} in the network")
     gone = set(names)
-    return net._replace(layers=[l for l in net._layers if l.Name not in gone],
+    outputs = None
+    if net._output_names is not None:
+        outputs = [n for n in net._output_names if n.partition("/")[0] not in gone] or None
+    return net._replace(layers=[layer for layer in net._layers if layer.Name not in gone],
                         connections=[c for c in net._connections if c[0][0] not in gone and c[1][0] not in gone],
-                        initialized=False,
-                        output_names=None if net._output_names is None else
-                        [n for n in net._output_names if n.split("/")[0] not in gone])
+                        initialized=False, output_names=outputs)
 
 
-def replaceLayer(net, layerName, larray):
-    """Replace one layer by a layer (or a series of layers) keeping the surrounding connections."""
+def _port_map(old_ports, new_ports, ReconnectBy):
+    return dict(zip(old_ports, new_ports)) if ReconnectBy == "order" else {p: p for p in old_ports if p in new_ports}
+
+
+def replaceLayer(net, layerName, larray, ReconnectBy="name"):
+    """Replace one layer by a layer (or layers in series), reconnecting its inputs to the first new
+    layer and its outputs from the last, matching ports by name (or by position: ReconnectBy="order")."""
     _check_net(net)
-    if layerName not in net._by_name():
+    if ReconnectBy not in ("name", "order"):
+        raise ValueError(f"ReconnectBy must be 'name' or 'order'; got {ReconnectBy!r}")
+    old = net._by_name().get(layerName) if isinstance(layerName, str) else None
+    if old is None:
         raise ValueError(f"layerName: no layer named {layerName!r} in the network")
-    new = _check_layers(larray, "larray")
+    new = _check_layers(larray, "larray", taken=[layer.Name for layer in net._layers if layer is not old])
     if not new:
         raise ValueError("larray must contain at least one layer")
-    taken = {l.Name for l in net._layers} - {layerName}
-    clash = [l.Name for l in new if l.Name in taken]
-    if clash:
-        raise ValueError(f"larray: layer names {clash} already exist in the network")
     first, last = new[0], new[-1]
-    old = net._by_name()[layerName]
-    first_ports, last_ports = input_ports(first), tuple(last.OutputNames)
+    ins = _port_map(input_ports(old), input_ports(first), ReconnectBy)
+    outs = _port_map(output_ports(old), output_ports(last), ReconnectBy)
+
+    def mapped(ports, port, what, layer):
+        if port not in ports:
+            raise ValueError(f"larray: {what} layer {layer.Name!r} has no port matching {layerName}/{port} "
+                             f"(ReconnectBy={ReconnectBy!r})")
+        return ports[port]
+
     connections = []
     for (s, sp), (d, dp) in net._connections:
         if d == layerName:
-            port = dict(zip(input_ports(old), first_ports)).get(dp)
-            if port is None:
-                raise ValueError(f"larray: its first layer has no input matching {layerName}/{dp}")
-            connections.append(((s, sp), (first.Name, port)))
+            connections.append(((s, sp), (first.Name, mapped(ins, dp, "its first", first))))
         elif s == layerName:
-            port = dict(zip(old.OutputNames, last_ports)).get(sp)
-            if port is None:
-                raise ValueError(f"larray: its last layer has no output matching {layerName}/{sp}")
-            connections.append(((last.Name, port), (d, dp)))
+            connections.append(((last.Name, mapped(outs, sp, "its last", last)), (d, dp)))
         else:
             connections.append(((s, sp), (d, dp)))
-    index = [l.Name for l in net._layers].index(layerName)
-    layers = list(net._layers[:index]) + new + list(net._layers[index + 1:])
-    return net._replace(layers=layers, connections=connections + _series_connections(new), initialized=False)
+    outputs = None
+    if net._output_names is not None:
+        outputs = []
+        for name in net._output_names:
+            owner, _, port = name.partition("/")
+            if owner == layerName:
+                name = f"{last.Name}/{mapped(outs, port, 'its last', last)}" if port else last.Name
+            outputs.append(name)
+    index = net._layers.index(old)
+    layers = net._layers[:index] + tuple(new) + net._layers[index + 1:]
+    return net._replace(layers=layers, connections=connections + _series_connections(new), initialized=False,
+                        output_names=outputs)

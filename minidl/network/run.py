@@ -1,11 +1,11 @@
 """forward (training behaviour) and predict (inference behaviour) over the layer graph."""
 from ..dlarray import dlarray
 from ..table import Table
-from .graph import input_ports, is_input_layer, sources_of, split_port, topological_order
+from .graph import input_ports, is_input_layer, output_ports, sources_of, split_port, topological_order
 
 
 def _network_inputs(net):
-    """(layer name, port or None) for each entry of net.InputNames, in order."""
+    """(layer name, port or None for an input layer) for each entry of net.InputNames, in order."""
     by_name = net._by_name()
     out = []
     for name in net.InputNames:
@@ -15,8 +15,12 @@ def _network_inputs(net):
     return out
 
 
+def _sizes(args):
+    return ", ".join("x".join(map(str, a.shape)) + (f" ({a.fmt})" if a.fmt else "") for a in args)
+
+
 def run(net, X, training, input_hook=None, hook=None, initialize=None):
-    """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, network layers).
+    """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, {name: layer as run}).
 
     ``input_hook(layer, args)`` may replace a layer's inputs and ``hook(layer, outs)`` its
     outputs (pruning masks and activations use them); ``initialize(layer, args)`` may replace
@@ -28,23 +32,15 @@ def run(net, X, training, input_hook=None, hook=None, initialize=None):
     for i, x in enumerate(X):
         if not isinstance(x, dlarray):
             raise TypeError(f"input X{i + 1} ({net.InputNames[i]}) must be a dlarray; got {type(x).__name__}")
-    feeds = {entry: x for entry, x in zip(entries, X)}
+    feeds = dict(zip(entries, X))
     sources = sources_of(net._connections)
     values, states, layers = {}, {}, {}
     for layer in topological_order(net._layers, net._connections):
         if is_input_layer(layer):
             args = (feeds[(layer.Name, None)],)
         else:
-            args = []
-            for port in input_ports(layer):
-                key = (layer.Name, port)
-                if key in feeds:
-                    args.append(feeds[key])
-                elif key in sources:
-                    args.append(values[sources[key]])
-                else:
-                    raise ValueError(f"Layer '{layer.Name}': input '{port}' is not connected")
-            args = tuple(args)
+            args = tuple(feeds[key] if key in feeds else values[sources[key]]
+                         for key in ((layer.Name, port) for port in input_ports(layer)))
         if input_hook is not None:
             args = input_hook(layer, args)
         if initialize is not None:
@@ -56,27 +52,36 @@ def run(net, X, training, input_hook=None, hook=None, initialize=None):
             else:
                 outs = layer.predict(*args)
         except (ValueError, TypeError) as err:
-            sizes = ", ".join(str(a.shape) + (f"({a.fmt})" if a.fmt else "") for a in args)
-            raise ValueError(f"Layer '{layer.Name}' ({layer.Type or layer.class_name}) cannot take input of "
-                             f"size {sizes}: {err}") from err
+            kind = ValueError if isinstance(err, ValueError) else TypeError
+            raise kind(f"Layer '{layer.Name}' ({layer.Type or layer.class_name}) failed on input of size "
+                            f"{_sizes(args)}: {err}") from err
         outs = outs if isinstance(outs, tuple) else (outs,)
         if hook is not None:
             outs = hook(layer, outs)
-        for port, value in zip(layer.OutputNames, outs):
+        for port, value in zip(output_ports(layer), outs):
             values[(layer.Name, port)] = value
     return values, states, layers
 
 
-def _many(Outputs):
-    """Outputs given as a list asks for a tuple even of one."""
-    return Outputs is not None and not isinstance(Outputs, str)
+def _output_keys(net, Outputs):
+    if Outputs is None:
+        names = net.OutputNames
+    elif isinstance(Outputs, str):
+        names = [Outputs]
+    elif isinstance(Outputs, (list, tuple)) and Outputs:
+        names = list(Outputs)
+    else:
+        raise TypeError(f"Outputs must be a layer name, 'layer/output' or a non-empty list of them; got {Outputs!r}")
+    by_name = net._by_name()
+    return [split_port(n, output_ports, "Outputs entry", by_name) for n in names]
 
 
 def evaluate(net, X, training, Outputs=None, **hooks):
     """(tuple of requested outputs, updated State table or None) - shared by forward/predict."""
-    names = net.OutputNames if Outputs is None else ([Outputs] if isinstance(Outputs, str) else list(Outputs))
-    by_name = net._by_name()
-    keys = [split_port(n, lambda l: tuple(l.OutputNames), "Outputs entry", by_name) for n in names]
+    if not net.Initialized:
+        raise ValueError("The network is not initialized: call net = initialize(net) first "
+                         "(or build it with dlnetwork(layers), which initialises)")
+    keys = _output_keys(net, Outputs)
     values, states, _ = run(net, X, training, **hooks)
     return tuple(values[k] for k in keys), (_updated_state(net, states) if training else None)
 
@@ -85,7 +90,7 @@ def _updated_state(net, states):
     table = net.State
     values = [states.get(layer, {}).get(param, old) for layer, param, old in
               zip(table.Layer, table.Parameter, table.Value)]
-    return Table(Layer=table.Layer, Parameter=table.Parameter, Value=values)
+    return table.with_column("Value", values)
 
 
 def _delegate(net, name):
@@ -99,19 +104,24 @@ def _delegate(net, name):
     return method
 
 
+def _many(ys, Outputs):
+    """A tuple of Ys when several outputs exist or Outputs was given as a list."""
+    return len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str))
+
+
 def forward(net, *X, Outputs=None):
-    """Training behaviour: ``Y, state = forward(net, X)`` (a tuple of Ys first when several outputs)."""
+    """Training behaviour: ``Y, state = forward(net, X)``; ``Y1, ..., Yn, state`` for several outputs."""
     method = _delegate(net, "forward")
     if method is not None:
         return method(*X, Outputs=Outputs)
     ys, state = evaluate(net, X, True, Outputs)
-    return (*ys, state) if len(ys) > 1 or _many(Outputs) else (ys[0], state)
+    return (*ys, state) if _many(ys, Outputs) else (ys[0], state)
 
 
 def predict(net, *X, Outputs=None):
-    """Inference behaviour: ``Y = predict(net, X)`` (a tuple when several outputs)."""
+    """Inference behaviour: ``Y = predict(net, X)``; a tuple of Ys for several outputs."""
     method = _delegate(net, "predict")
     if method is not None:
         return method(*X, Outputs=Outputs)
     ys, _ = evaluate(net, X, False, Outputs)
-    return ys if len(ys) > 1 or _many(Outputs) else ys[0]
+    return ys if _many(ys, Outputs) else ys[0]

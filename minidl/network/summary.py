@@ -1,4 +1,5 @@
-"""summary(net): MATLAB's short text about an initialised network."""
+"""summary(net): MATLAB's short text about a network."""
+from .graph import is_input_layer
 
 
 def count_learnables(net):
@@ -6,20 +7,23 @@ def count_learnables(net):
 
 
 def _abbreviated(n):
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= limit:
-            return f"{n / limit:.3g}{suffix}"
+    """MATLAB's short count: 3 significant digits with k, M or G (84012 -> '84k', 999999 -> '1M')."""
+    for power, suffix in ((9, "G"), (6, "M"), (3, "k")):
+        if float(f"{n:.3g}") >= 10 ** power:
+            return f"{float(f'{n:.3g}') / 10 ** power:g}{suffix}"
     return str(n)
 
 
 def summary(net):
-    """Print (and return) Initialized, the number of learnables and the inputs."""
+    """Print whether ``net`` is initialised, its number of learnables and its inputs."""
+    from .dlnetwork import dlnetwork
+    if not isinstance(net, dlnetwork):
+        raise TypeError(f"net must be a dlnetwork; got {type(net).__name__}")
     by_name = net._by_name()
-    lines = [f"   Initialized: {str(bool(net.Initialized)).lower()}", "",
+    lines = [f"   Initialized: {str(net.Initialized).lower()}", "",
              f"   Number of learnables: {_abbreviated(count_learnables(net))}", "", "   Inputs:"]
     for i, name in enumerate(net.InputNames, 1):
-        layer = by_name.get(name.split("/")[0])
-        lines.append(f"      {i}   '{name}'   {layer.description() if layer is not None else ''}")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    return text
+        layer = by_name[name.partition("/")[0]]
+        text = layer.description() if is_input_layer(layer) else "input not fed by an input layer"
+        lines.append(f"      {i}   '{name}'   {text}")
+    print("\n".join(lines) + "\n")
