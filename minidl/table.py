@@ -1,4 +1,7 @@
 """A small column table, as MATLAB's for Learnables (Layer/Parameter/Value), State and Connections."""
+import numbers
+
+import numpy as np
 
 
 class Table:
@@ -45,19 +48,19 @@ class Table:
 
     def _rows(self, key):
         n = self.height
-        if isinstance(key, int):
-            key = [key]
         if isinstance(key, slice):
             return list(range(n))[key]
-        key = list(key)
-        if key and all(isinstance(k, bool) for k in key):
+        key = [key] if np.ndim(key) == 0 else list(key)
+        if key and all(isinstance(k, (bool, np.bool_)) for k in key):
             if len(key) != n:
                 raise IndexError(f"logical row index has {len(key)} elements; the table has {n} rows")
             return [i for i, k in enumerate(key) if k]
         for k in key:
+            if not isinstance(k, numbers.Integral) or isinstance(k, (bool, np.bool_)):
+                raise TypeError(f"table rows are indexed by integers, booleans or a slice; got {k!r}")
             if not -n <= k < n:
                 raise IndexError(f"row {k} is out of range for a table with {n} rows")
-        return [k % n for k in key]
+        return [int(k) % n for k in key]
 
     def with_column(self, name, values):
         if len(values) != self.height:
@@ -82,18 +85,18 @@ class Table:
         cells = [[_cell(v) for v in self._columns[k]] for k in names]
         widths = [max([len(k)] + [len(c) for c in col]) for k, col in zip(names, cells)]
         lines = ["  " + "    ".join(k.center(w) for k, w in zip(names, widths)),
-                 "  " + "    ".join("_" * w for w in widths)]
+                 "  " + "    ".join("_" * w for w in widths), ""]
         for i in range(self.height):
             lines.append("  " + "    ".join(col[i].ljust(w) for col, w in zip(cells, widths)))
         return f"  {self.height}x{len(names)} table\n\n" + "\n".join(lines) + "\n"
 
 
 def _cell(value):
-    from .dlarray import dlarray
+    from .dlarray import dlarray, size
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, dlarray):
-        return "{" + "x".join(str(n) for n in value.shape) + " dlarray}"
+        return "{" + "x".join(str(n) for n in size(value)) + " dlarray}"
     if value is None:
         return "{0x0 double}"
     return str(value)
