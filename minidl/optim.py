@@ -1,113 +1,164 @@
-"""sgdmupdate, adamupdate, dlupdate: MATLAB's update functions for networks, tables, dlarrays and containers."""
+"""sgdmupdate, adamupdate, dlupdate: MATLAB's update functions for networks, tables, dlarrays and containers.
+
+Parameters may be a network (its Learnables are updated), a Learnables-style table, a
+dlarray, or a list/tuple/dict of them; gradients and optimiser state must have the same
+entries (for tables: the same Layer/Parameter rows in the same order) and sizes.
+Every function checks all its arguments before computing and returns new objects.
+"""
+import math
 import numbers
 
-from .autodiff.containers import flatten_dlarrays, rebuild
+from .autodiff.containers import flatten_dlarrays, is_container, rebuild
 from .dlarray import dlarray
+from .table import Table
 
 
-def _parts(params, argname):
-    """The dlarrays to update and a function that puts new values back into the same kind of object."""
-    if hasattr(params, "_with_values"):  # dlnetwork, TaylorPrunableNetwork
-        table = params.Learnables
-        if any(v is None for v in table.Value):
-            raise ValueError(f"{argname} has uninitialised learnables; call initialize first")
-        return table.Value, lambda values: params._with_values(rebuild(table, values), "learnable_names", "Learnables")
-    values = flatten_dlarrays(params)
-    if not values:
-        raise TypeError(f"{argname} must be a network, a table of learnables, a dlarray or a container of dlarrays; "
-                        f"got {type(params).__name__}")
-    return values, lambda new: rebuild(params, new)
+def _is_network(x):
+    return hasattr(x, "_with_values")  # dlnetwork, TaylorPrunableNetwork
 
 
-def _matching(values, other, argname, reference):
-    flat = other.Learnables.Value if hasattr(other, "_with_values") else flatten_dlarrays(other)
-    if len(flat) != len(values):
-        raise ValueError(f"{argname} has {len(flat)} arrays; {reference} has {len(values)}")
-    for i, (a, b) in enumerate(zip(values, flat)):
-        if tuple(a.shape) != tuple(b.shape):
-            raise ValueError(f"{argname} entry {i + 1} has size {b.shape}; {reference} entry has size {a.shape}")
-    return flat
+def _keys(obj):
+    if isinstance(obj, Table) and {"Layer", "Parameter"} <= set(obj.VariableNames):
+        return list(zip(obj.Layer, obj.Parameter))
+    return None
 
 
-def _state(values, given, argname):
-    """Optimiser state (velocity, moments): zeros when [] or None, else checked against the parameters."""
+def _entries(obj, argname):
+    """(dlarrays of obj in order, their (Layer, Parameter) keys or None, obj's structure for rebuilding)."""
+    structure = obj.Learnables if _is_network(obj) else obj
+    if not is_container(structure):
+        raise TypeError(f"{argname} must be a network, a table of learnables, a dlarray or a list/tuple/dict of "
+                        f"dlarrays; got {type(obj).__name__}")
+    values = flatten_dlarrays(structure)
+    if isinstance(structure, Table) and len(values) != structure.height:
+        raise ValueError(f"{argname} has {structure.height - len(values)} values that are not dlarrays "
+                         "(empty values of an uninitialised network? call initialize first)")
+    return values, _keys(structure), structure
+
+
+def _matching(reference, keys, other, argname, refname):
+    """The dlarrays of ``other``, checked to pair one-to-one with ``reference``."""
+    values, other_keys, _ = _entries(other, argname)
+    if keys is not None and other_keys is not None and keys != other_keys:
+        bad = next((i for i, (a, b) in enumerate(zip(keys, other_keys)) if a != b), min(len(keys), len(other_keys)))
+        got = other_keys[bad] if bad < len(other_keys) else "no row"
+        want = keys[bad] if bad < len(keys) else "no row"
+        raise ValueError(f"{argname} must have the rows of {refname}; row {bad + 1} is {got}, expected {want}")
+    if len(values) != len(reference):
+        raise ValueError(f"{argname} has {len(values)} arrays; {refname} has {len(reference)}")
+    for i, (a, b) in enumerate(zip(reference, values)):
+        if a.shape != b.shape:
+            where = f"{keys[i][0]}/{keys[i][1]}" if keys else f"entry {i + 1}"
+            raise ValueError(f"{argname} {where} has size {b.shape}; {refname} has size {a.shape}")
+    return values
+
+
+def _optimiser_state(values, keys, given, argname):
+    """Velocity or moments: zeros when None or [] (the first iteration), else checked against the parameters."""
     if given is None or (isinstance(given, (list, tuple)) and len(given) == 0):
         return [v.zeros_like() for v in values]
-    return _matching(values, given, argname, "the learnables")
+    return _matching(values, keys, given, argname, "the learnables")
 
 
-def _positive(value, argname, allow_zero=False, upper=None):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{argname} must be a real scalar; got {type(value).__name__}")
-    if value < 0 or (value == 0 and not allow_zero) or (upper is not None and value >= upper):
-        bound = f"in [0, {upper})" if upper is not None else ("nonnegative" if allow_zero else "positive")
-        raise ValueError(f"{argname} must be {bound}; got {value}")
-    return value
+def _scalar(value, argname, low, high=math.inf, low_open=True, high_open=True):
+    """A finite real number in the interval (low, high), ends open or closed as asked."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise TypeError(f"{argname} must be a finite real number; got {value!r}")
+    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{argname} must be in {interval}; got {value!r}")
+    return float(value)
 
 
-def _new(like, data):
-    return dlarray._wrap(data, like.fmt)
+def _target(net, argname="net"):
+    """(weights, keys, put_back): the learnables of ``net`` and a function giving ``net``'s kind back."""
+    values, keys, structure = _entries(net, argname)
+
+    def put_back(new):
+        table = rebuild(structure, new)
+        return net._with_values(table, "learnable_names", "Learnables") if _is_network(net) else table
+
+    return values, keys, put_back
+
+
+def _like(grad, values):
+    """Optimiser state with the structure of ``grad`` (a network's Learnables table for a network)."""
+    return rebuild(grad.Learnables if _is_network(grad) else grad, values)
+
+
+def _wrap(like, data):
+    return dlarray._wrap(data.astype(like.dtype, copy=False), like.fmt)
 
 
 def sgdmupdate(net, grad, vel=None, learnRate=0.01, momentum=0.9):
-    """``net, vel = sgdmupdate(net, grad, vel, learnRate, momentum)``: v = momentum*v - learnRate*g; w = w + v."""
-    values, put_back = _parts(net, "net")
-    grads = _matching(values, grad, "grad", "net")
-    velocity = _state(values, vel, "vel")
-    _positive(learnRate, "learnRate")
-    _positive(momentum, "momentum", allow_zero=True, upper=1)
-    new_vel = [_new(v, momentum * v.data - learnRate * g.data.astype(v.dtype)) for v, g in zip(velocity, grads)]
-    new_w = [_new(w, w.data + v.data) for w, v in zip(values, new_vel)]
-    return put_back(new_w), _shaped_like(grad, new_vel)
+    """``net, vel = sgdmupdate(net, grad, vel, learnRate, momentum)``.
+
+    v = momentum*v - learnRate*g; w = w + v. ``vel`` is None or [] at the first iteration.
+    """
+    values, keys, put_back = _target(net)
+    grads = _matching(values, keys, grad, "grad", "net")
+    velocity = _optimiser_state(values, keys, vel, "vel")
+    learnRate = _scalar(learnRate, "learnRate", 0)
+    momentum = _scalar(momentum, "momentum", 0, 1, low_open=False, high_open=False)
+    new_vel = [_wrap(w, momentum * v.data - learnRate * g.data) for w, v, g in zip(values, velocity, grads)]
+    new_w = [_wrap(w, w.data + v.data) for w, v in zip(values, new_vel)]
+    return put_back(new_w), _like(grad, new_vel)
 
 
 def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001, gradDecay=0.9,
                sqGradDecay=0.999, epsilon=1e-8):
-    """``net, averageGrad, averageSqGrad = adamupdate(...)`` with bias correction by ``iteration`` (from 1)."""
-    values, put_back = _parts(net, "net")
-    grads = _matching(values, grad, "grad", "net")
-    m = _state(values, averageGrad, "averageGrad")
-    v = _state(values, averageSqGrad, "averageSqGrad")
-    if not isinstance(iteration, numbers.Integral) or isinstance(iteration, bool) or iteration < 1:
-        raise ValueError(f"iteration must be a positive integer; got {iteration!r}")
-    _positive(learnRate, "learnRate")
-    _positive(gradDecay, "gradDecay", allow_zero=True, upper=1)
-    _positive(sqGradDecay, "sqGradDecay", allow_zero=True, upper=1)
-    _positive(epsilon, "epsilon")
-    new_m = [_new(a, gradDecay * a.data + (1 - gradDecay) * g.data) for a, g in zip(m, grads)]
-    new_v = [_new(a, sqGradDecay * a.data + (1 - sqGradDecay) * g.data ** 2) for a, g in zip(v, grads)]
-    m_scale, v_scale = 1 - gradDecay ** iteration, 1 - sqGradDecay ** iteration
-    new_w = [_new(w, (w.data - learnRate * (a.data / m_scale) / ((b.data / v_scale) ** 0.5 + epsilon)).astype(w.dtype))
+    """``net, averageGrad, averageSqGrad = adamupdate(net, grad, averageGrad, averageSqGrad, iteration, ...)``.
+
+    m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+    w = w - learnRate * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + epsilon), t = iteration (1, 2, ...).
+    The moments are None or [] at the first iteration.
+    """
+    values, keys, put_back = _target(net)
+    grads = _matching(values, keys, grad, "grad", "net")
+    m = _optimiser_state(values, keys, averageGrad, "averageGrad")
+    v = _optimiser_state(values, keys, averageSqGrad, "averageSqGrad")
+    if not isinstance(iteration, numbers.Integral) or isinstance(iteration, bool):
+        raise TypeError(f"iteration must be a positive integer; got {iteration!r}")
+    if iteration < 1:
+        raise ValueError(f"iteration must be a positive integer (1 at the first update); got {iteration!r}")
+    learnRate = _scalar(learnRate, "learnRate", 0)
+    b1 = _scalar(gradDecay, "gradDecay", 0, 1, low_open=False)
+    b2 = _scalar(sqGradDecay, "sqGradDecay", 0, 1, low_open=False)
+    epsilon = _scalar(epsilon, "epsilon", 0)
+    new_m = [_wrap(w, b1 * a.data + (1 - b1) * g.data) for w, a, g in zip(values, m, grads)]
+    new_v = [_wrap(w, b2 * a.data + (1 - b2) * g.data ** 2) for w, a, g in zip(values, v, grads)]
+    m_scale, v_scale = 1 - b1 ** int(iteration), 1 - b2 ** int(iteration)
+    new_w = [_wrap(w, w.data - learnRate * (a.data / m_scale) / ((b.data / v_scale) ** 0.5 + epsilon))
              for w, a, b in zip(values, new_m, new_v)]
-    return put_back(new_w), _shaped_like(grad, new_m), _shaped_like(grad, new_v)
-
-
-def _shaped_like(structure, values):
-    if hasattr(structure, "_with_values"):
-        structure = structure.Learnables
-    return rebuild(structure, values)
+    return put_back(new_w), _like(grad, new_m), _like(grad, new_v)
 
 
 def dlupdate(fun, *args):
-    """Apply ``fun`` to every learnable of ``args[0]`` with the matching entries of the other arguments.
+    """``X1 = dlupdate(fun, X1, X2, ...)``: ``fun`` applied to every learnable of ``X1`` with the matching
+    entries of ``X2, ...``; a network gives a network.
 
-    ``fun`` returns one dlarray, or a tuple of them for several outputs; each output has the
-    structure of ``args[0]`` (a network for the first output when ``args[0]`` is a network).
+    When ``fun`` returns a tuple, the result is a tuple: the first output with the structure of
+    ``X1``, the others with the structure of X1's learnables (a table for a network).
     """
     if not callable(fun):
         raise TypeError(f"fun must be callable; got {type(fun).__name__}")
     if not args:
-        raise TypeError("dlupdate needs at least one network, table, dlarray or container")
-    values, put_back = _parts(args[0], "X1")
-    others = [_matching(values, a, f"X{i + 2}", "X1") for i, a in enumerate(args[1:])]
+        raise TypeError("dlupdate needs at least one network, table, dlarray or container after fun")
+    values, keys, put_back = _target(args[0], "X1")
+    others = [_matching(values, keys, a, f"X{i + 2}", "X1") for i, a in enumerate(args[1:])]
     results = [fun(*entries) for entries in zip(values, *others)]
-    if results and isinstance(results[0], tuple):
-        columns = list(zip(*results))
-        first = put_back([_as_dl(r) for r in columns[0]])
-        rest = [_shaped_like(args[0], [_as_dl(r) for r in column]) for column in columns[1:]]
-        return (first, *rest)
-    return put_back([_as_dl(r) for r in results])
+    several = [isinstance(r, tuple) for r in results]
+    if any(several) and not all(several):
+        raise TypeError("fun must return the same number of outputs for every entry")
+    if not all(several):
+        return put_back([_as_dl(r) for r in results])
+    columns = list(zip(*results))
+    return (put_back([_as_dl(r) for r in columns[0]]),
+            *(_like(args[0], [_as_dl(r) for r in column]) for column in columns[1:]))
 
 
 def _as_dl(x):
-    return x if isinstance(x, dlarray) else dlarray(x)
+    try:
+        return x if isinstance(x, dlarray) else dlarray(x)
+    except TypeError:
+        raise TypeError(f"fun must return dlarrays or numeric arrays; got {type(x).__name__}") from None
