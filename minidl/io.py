@@ -1,20 +1,28 @@
 """save/load of networks, dlarrays, categoricals and plain values as MATLAB .mat (v5) files via scipy.io.
 
-Each value is stored with a small JSON "kind" tag beside it, so loading restores the
-exact Python type, shape, dtype and format (bit-exact arrays).
+Each variable becomes a MATLAB struct with two fields: ``json``, a description of the
+value (types, formats, names, scalars, strings), and ``arrays``, a cell array with every
+numeric array in it, stored with its own dtype - so loading restores the exact Python
+types and every array bit for bit. A variable ``minidl_mat_version`` is written last;
+a file without it was not written by :func:`save` or is truncated.
+
+A layer initialiser given as a Python function cannot be stored: it loads as None
+(the values it made are stored).
 """
 import json
 import numbers
 import os
+import re
 
 import numpy as np
 import scipy.io
 
 from .backend import array_module
 from .dlarray import dlarray
+from .table import Table
 
 _MARKER = "minidl_mat_version"
-_VERSION = 1
+_VERSION = 2
 
 
 class MatFile(dict):
@@ -31,122 +39,136 @@ def _host(x):
     return x if array_module(x) is np else x.get()
 
 
-def _encode(value, where):
-    """(kind, payload) for one value; payload is something scipy.io.savemat stores exactly."""
+def _encode(value, where, arrays):
+    """A JSON-able description of ``value``; its numeric arrays are appended to ``arrays``."""
     from .data.categorical import categorical
     from .layers.base import Layer
     from .network.dlnetwork import dlnetwork
+
+    def array(data):
+        data = _host(data)
+        arrays.append(data)
+        return {"a": len(arrays) - 1, "shape": list(data.shape), "dtype": data.dtype.str}
+
+    def each(items, label):
+        return [_encode(v, f"{where}{label(i)}", arrays) for i, v in enumerate(items)]
+
     if value is None:
-        return {"t": "none"}, np.zeros((0, 0))
+        return {"t": "none"}
     if isinstance(value, dlarray):
-        data = _host(value.data)
-        return {"t": "dlarray", "fmt": value.fmt, "shape": list(data.shape)}, data
+        return {"t": "dlarray", "fmt": value.fmt, **array(value.data)}
     if isinstance(value, (bool, np.bool_)):
-        return {"t": "bool"}, np.array(bool(value))
+        return {"t": "bool", "v": bool(value)}
     if isinstance(value, numbers.Integral):
-        return {"t": "int"}, np.array(int(value), dtype=np.int64)
+        return {"t": "int", "v": int(value)}
     if isinstance(value, numbers.Real):
-        return {"t": "float"}, np.array(float(value))
+        return {"t": "float", "v": float(value)}
     if isinstance(value, str):
-        return {"t": "str"}, value
+        return {"t": "str", "v": value}
     if isinstance(value, np.ndarray) or array_module(value) is not np:
-        data = _host(value)
-        return {"t": "ndarray", "shape": list(data.shape), "dtype": str(data.dtype)}, data
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"cannot save {where}: arrays of dtype {value.dtype} are not supported")
+        return {"t": "ndarray", **array(value)}
     if isinstance(value, categorical):
-        return ({"t": "categorical", "categories": list(value.categories)},
-                np.array([str(v) for v in value.astype_str()], dtype=object))
+        names = np.full(value.shape, "", dtype=object)  # "" marks an undefined element
+        for name in value.categories:
+            names[value == name] = name
+        return {"t": "categorical", "categories": value.categories, "shape": list(value.shape),
+                "names": names.ravel().tolist()}
     if isinstance(value, dlnetwork):
-        return {"t": "dlnetwork"}, _encode_network(value, where)
+        return {"t": "dlnetwork", "layers": each(value._layers, lambda i: f".Layers[{i}]"),
+                "connections": [[s, sp, d, dp] for (s, sp), (d, dp) in value._connections],
+                "output_names": None if value._output_names is None else list(value._output_names),
+                "initialized": value.Initialized}
     if isinstance(value, Layer):
-        return {"t": "layer"}, _encode_layer(value, where)
+        return {"t": "layer", "class": type(value).__name__,
+                "attrs": {name: _encode(v, f"{where}.{name}", arrays) for name, v in vars(value).items()}}
+    if isinstance(value, Table):
+        return {"t": "table", "columns": [[name, each(value[name], lambda i: f".{name}[{i}]")]
+                                          for name in value.VariableNames]}
     if isinstance(value, (list, tuple)):
-        kinds, payloads = zip(*[_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]) if value else ((), ())
-        cell = np.empty((len(value),), dtype=object)
-        for i, p in enumerate(payloads):
-            cell[i] = p
-        return {"t": type(value).__name__, "items": list(kinds)}, cell
+        return {"t": type(value).__name__, "items": each(value, lambda i: f"[{i}]")}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError(f"cannot save {where}: dict keys must be strings")
+        return {"t": "dict", "items": [[k, _encode(v, f"{where}[{k!r}]", arrays)] for k, v in value.items()]}
     if callable(value):
-        # Function handles (custom initialisers) cannot be stored portably; the loaded layer has None.
-        return {"t": "none", "was": getattr(value, "__name__", "callable")}, np.zeros((0, 0))
+        return {"t": "none", "was": getattr(value, "__name__", "function")}
     raise TypeError(f"cannot save {where}: values of type {type(value).__name__} are not supported")
 
 
-def _encode_layer(layer, where):
-    fields = {"python_class": type(layer).__name__}
-    kinds = {}
-    for name, value in vars(layer).items():
-        kinds[name], fields["p_" + name] = _encode(value, f"{where}.{name}")
-    fields["kinds"] = json.dumps(kinds)
-    return fields
-
-
-def _encode_network(net, where):
-    layers = np.empty((len(net._layers),), dtype=object)
-    for i, layer in enumerate(net._layers):
-        layers[i] = _encode_layer(layer, f"{where}.Layers[{i}]")
-    connections = np.array([[s, sp, d, dp] for (s, sp), (d, dp) in net._connections], dtype=object)
-    return {"Layers": layers, "Connections": connections.reshape(-1, 4),
-            "OutputNames": json.dumps(net._output_names), "Initialized": bool(net._initialized)}
-
-
 def save(filename, **variables):
-    """Save named variables to a .mat file: ``minidl.save("digitsCustom.mat", dlnet=net, classes=classes)``."""
+    """Save named variables to a .mat file: ``minidl.save("digitsCustom.mat", dlnet=net, classes=classes)``.
+
+    Values: dlnetwork, layers, dlarray, NumPy arrays, categorical, Table, str, numbers, None,
+    and lists/tuples/dicts of them. Everything is checked before the file is written.
+    """
     if not isinstance(filename, (str, os.PathLike)):
         raise TypeError(f"filename must be a path; got {type(filename).__name__}")
     if not variables:
         raise TypeError("save needs at least one variable, e.g. save(filename, dlnet=net)")
-    contents = {_MARKER: _VERSION}
-    kinds = {}
+    contents = {}
     for name, value in variables.items():
-        if not name.isidentifier() or name.startswith("_") or name == _MARKER:
-            raise ValueError(f"invalid variable name {name!r}")
-        kinds[name], contents[name] = _encode(value, name)
-    contents["minidl_kinds"] = json.dumps(kinds)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", name) or name == _MARKER:
+            raise ValueError(f"variable name {name!r} is not a valid MATLAB name (a letter, then letters, digits "
+                             f"or underscores, at most 63 characters; not {_MARKER!r})")
+        arrays = []
+        tree = _encode(value, name, arrays)
+        cell = np.empty((len(arrays),), dtype=object)
+        for i, data in enumerate(arrays):
+            cell[i] = data
+        contents[name] = {"json": json.dumps(tree), "arrays": cell}
+    contents[_MARKER] = _VERSION
     scipy.io.savemat(os.fspath(filename), contents, do_compression=True, oned_as="column")
 
 
-def _field(struct, name):
-    value = struct[name] if isinstance(struct, dict) else getattr(struct, name)
-    return value
-
-
-def _text(payload):
-    return str(np.asarray(payload).reshape(-1)[0]) if np.asarray(payload).size else ""
-
-
-def _decode(kind, payload):
+def _decode(tree, arrays):
     from .data.categorical import categorical
-    t = kind["t"]
+
+    def array():
+        return np.asarray(arrays[tree["a"]]).reshape(tree["shape"]).astype(np.dtype(tree["dtype"]), copy=False)
+
+    def each(items):
+        return [_decode(item, arrays) for item in items]
+
+    t = tree["t"]
     if t == "none":
         return None
+    if t in ("bool", "int", "float", "str"):
+        return tree["v"]
     if t == "dlarray":
-        return dlarray._wrap(np.asarray(payload).reshape(kind["shape"]), kind["fmt"])
+        return dlarray._wrap(array(), tree["fmt"])
     if t == "ndarray":
-        return np.asarray(payload).reshape(kind["shape"]).astype(kind["dtype"], copy=False)
-    if t == "bool":
-        return bool(np.asarray(payload).reshape(-1)[0])
-    if t == "int":
-        return int(np.asarray(payload).reshape(-1)[0])
-    if t == "float":
-        return float(np.asarray(payload).reshape(-1)[0])
-    if t == "str":
-        return _text(payload) if not isinstance(payload, str) else payload
+        return array()
     if t == "categorical":
-        values = [_text(v) for v in np.asarray(payload, dtype=object).reshape(-1)]
-        return categorical(values, categories=kind["categories"])
-    if t in ("list", "tuple"):
-        cells = np.asarray(payload, dtype=object).reshape(-1)
-        items = [_decode(k, p) for k, p in zip(kind["items"], cells)]
-        return items if t == "list" else tuple(items)
+        names = np.empty(len(tree["names"]), dtype=object)
+        names[:] = tree["names"]
+        return categorical(names.reshape(tree["shape"]), categories=tree["categories"])
+    if t == "list":
+        return each(tree["items"])
+    if t == "tuple":
+        return tuple(each(tree["items"]))
+    if t == "dict":
+        return {k: _decode(v, arrays) for k, v in tree["items"]}
+    if t == "table":
+        return Table(**{name: each(column) for name, column in tree["columns"]})
     if t == "layer":
-        return _decode_layer(payload)
+        cls = _layer_classes().get(tree["class"])
+        if cls is None:
+            raise ValueError(f"the file holds a layer of class {tree['class']!r}, which this minidl does not have")
+        layer = object.__new__(cls)
+        for name, value in tree["attrs"].items():
+            object.__setattr__(layer, name, _decode(value, arrays))
+        return layer
     if t == "dlnetwork":
-        return _decode_network(payload)
+        from .network.dlnetwork import dlnetwork
+        connections = [((s, sp), (d, dp)) for s, sp, d, dp in tree["connections"]]
+        return dlnetwork._make(each(tree["layers"]), connections, tree["output_names"], tree["initialized"])
     raise ValueError(f"unknown stored kind {t!r}")
 
 
 def _layer_classes():
-    from . import layers as _  # noqa: F401  (registers every layer class)
+    from . import layers as _  # noqa: F401  (imports every layer class)
     from .layers.base import Layer
     found, todo = {}, [Layer]
     while todo:
@@ -156,43 +178,38 @@ def _layer_classes():
     return found
 
 
-def _decode_layer(struct):
-    name = _text(_field(struct, "python_class"))
-    cls = _layer_classes().get(name)
-    if cls is None:
-        raise ValueError(f"the file holds a layer of class {name!r}, which this minidl does not have")
-    layer = object.__new__(cls)
-    for attr, kind in json.loads(_text(_field(struct, "kinds"))).items():
-        object.__setattr__(layer, attr, _decode(kind, _field(struct, "p_" + attr)))
-    return layer
-
-
-def _decode_network(struct):
-    from .network.dlnetwork import dlnetwork
-    layers = [_decode_layer(s) for s in np.asarray(_field(struct, "Layers"), dtype=object).reshape(-1)]
-    rows = np.asarray(_field(struct, "Connections"), dtype=object).reshape(-1, 4)
-    connections = [((_text(s), _text(sp)), (_text(d), _text(dp))) for s, sp, d, dp in rows]
-    output_names = json.loads(_text(_field(struct, "OutputNames")))
-    initialized = bool(np.asarray(_field(struct, "Initialized")).reshape(-1)[0])
-    return dlnetwork._make(layers, connections, output_names, initialized)
-
-
 def load(filename):
-    """Load a file written by :func:`save`; returns a dict that also allows ``s.name``."""
+    """Load a file written by :func:`save`; returns a dict that also allows ``s.name``.
+
+    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
+    readable .mat file, is truncated, or was not written by minidl.save.
+    """
+    if not isinstance(filename, (str, os.PathLike)):
+        raise TypeError(f"filename must be a path; got {type(filename).__name__}")
     filename = os.fspath(filename)
-    if not os.path.exists(filename):
+    if not os.path.isfile(filename) and not os.path.isfile(filename + ".mat"):
         raise FileNotFoundError(f"filename {filename!r} does not exist")
     try:
-        raw = scipy.io.loadmat(filename, squeeze_me=False, struct_as_record=False, chars_as_strings=True,
-                               simplify_cells=True)
-    except Exception as err:  # scipy raises several types for damaged files
+        raw = scipy.io.loadmat(filename, squeeze_me=False, struct_as_record=True, chars_as_strings=True)
+    except Exception as err:  # scipy raises many types for damaged files
         raise ValueError(f"{filename!r} is not a readable .mat file (truncated or damaged?): {err}") from None
-    if _MARKER not in raw or "minidl_kinds" not in raw:
-        names = sorted(k for k in raw if not k.startswith("__"))
-        raise ValueError(f"{filename!r} was not written by minidl.save (variables: {names}); "
-                         "minidl can only load networks it saved itself")
-    try:
-        kinds = json.loads(_text(raw["minidl_kinds"]))
-        return MatFile({name: _decode(kind, raw[name]) for name, kind in kinds.items()})
-    except (KeyError, ValueError, TypeError, IndexError) as err:
-        raise ValueError(f"{filename!r} has damaged minidl contents: {err}") from None
+    names = [k for k in raw if not k.startswith("__")]
+    if _MARKER not in raw:
+        raise ValueError(f"{filename!r} was not written by minidl.save, or is truncated (variables: {sorted(names)}); "
+                         "minidl.load reads only files that minidl.save wrote")
+    version = np.asarray(raw[_MARKER]).ravel()
+    if version.size != 1 or version[0] != _VERSION:
+        raise ValueError(f"{filename!r} has minidl file version {version.tolist()}; this minidl reads version "
+                         f"{_VERSION}")
+    out = MatFile()
+    for name in names:
+        if name == _MARKER:
+            continue
+        try:
+            struct = raw[name]
+            text = str(np.asarray(struct["json"][0, 0]).ravel()[0])
+            arrays = list(np.asarray(struct["arrays"][0, 0], dtype=object).ravel())
+            out[name] = _decode(json.loads(text), arrays)
+        except (KeyError, ValueError, TypeError, IndexError) as err:
+            raise ValueError(f"{filename!r}: variable {name!r} is damaged or not minidl's: {err}") from None
+    return out
