@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from ..autodiff import dlfeval, dlgradient
+from ..backend import to_device
 from ..dlarray import dlarray
 from ..network.dlnetwork import dlnetwork
 from ..network.summary import count_learnables
@@ -25,6 +26,10 @@ class _ArrayBatches:
             raise TypeError("data: X must be a formatted dlarray with a 'B' dimension (e.g. 'SSCB')")
         self.X, self.T, self.size, self.gen = X, T, size, generator
         self.n = X.shape[X.fmt.index("B")]
+        t_axis = T.fmt.index("B") if isinstance(T, dlarray) and "B" in T.fmt else np.ndim(T) - 1
+        if np.ndim(T) == 0 or np.shape(T)[t_axis] != self.n:
+            raise ValueError(f"data: T must have {self.n} observations (as X has), along its 'B' or last "
+                             f"dimension; got size {np.shape(T)}")
         self.order, self.pos = np.arange(self.n), 0
 
     def _take(self, A, idx):
@@ -64,9 +69,10 @@ def _next_batch(queue):
     return queue.next()
 
 
-def _fraction(value, argname, allow_one=True):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value <= (1 if allow_one else 0.999999):
-        raise ValueError(f"{argname} must be a number in (0, 1]; got {value!r}")
+def _fraction(value, argname, allow_zero=False):
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real or not 0 <= value <= 1 or (value == 0 and not allow_zero):
+        raise ValueError(f"{argname} must be a number in {'[' if allow_zero else '('}0, 1]; got {value!r}")
     return float(value)
 
 
@@ -79,8 +85,8 @@ def _count(value, argname):
 def _accuracy(net, validation):
     X, T = validation
     Y = net.predict(X)
-    predicted = np.argmax(np.asarray(Y.data), axis=0)
-    truth = np.argmax(np.asarray(T.data if isinstance(T, dlarray) else T), axis=0)
+    predicted = np.argmax(to_device(Y.data, "cpu"), axis=0)
+    truth = np.argmax(to_device(T.data if isinstance(T, dlarray) else T, "cpu"), axis=0)
     return float(np.mean(predicted == truth))
 
 
@@ -114,7 +120,9 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
     if (ValidationThreshold is None) != (ValidationData is None):
         raise ValueError("ValidationThreshold and ValidationData must be given together")
     if ValidationThreshold is not None:
-        _fraction(ValidationThreshold, "ValidationThreshold")
+        _fraction(ValidationThreshold, "ValidationThreshold", allow_zero=True)
+        if not isinstance(ValidationData, tuple) or len(ValidationData) != 2:
+            raise TypeError("ValidationData must be a tuple (X, T)")
     gen = resolve(generator)
     if isinstance(data, tuple):
         if len(data) != 2:
@@ -185,11 +193,23 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
 
 
 def _prune_to(prunable, original, target, max_to_prune):
-    """MaxToPrune filters when given; else the fewest (in score order) that reach ``target`` reduction."""
+    """MaxToPrune filters when given; else the fewest (in score order) that reach ``target`` reduction.
+
+    The filters updatePrunables removes for k are a prefix of those for k + 1, so the
+    reduction grows with k and a bisection finds the smallest k.
+    """
     if max_to_prune is not None:
         return updatePrunables(prunable, MaxToPrune=max_to_prune)
-    for k in range(1, prunable.NumPrunables + 1):
+
+    def reaches(k):
         chosen = updatePrunables(prunable, MaxToPrune=k)
-        if 1 - count_learnables(dlnetwork(chosen)) / original >= target - 1e-12:
-            break
-    return chosen
+        return chosen, 1 - count_learnables(dlnetwork(chosen)) / original >= target - 1e-12
+
+    low, high = 1, prunable.NumPrunables
+    while low < high:
+        middle = (low + high) // 2
+        if reaches(middle)[1]:
+            high = middle
+        else:
+            low = middle + 1
+    return reaches(low)[0]

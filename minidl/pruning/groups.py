@@ -11,6 +11,8 @@ blocks its owners from pruning.
 """
 import numpy as np
 
+from ..backend import array_module
+from ..dlarray import dlarray
 from ..network.graph import input_ports, is_input_layer, sources_of, topological_order
 from ..network.run import _network_inputs, run
 
@@ -20,6 +22,8 @@ CHANNEL_PRESERVING = {"BatchNormalizationLayer", "ReLULayer", "LeakyReLULayer", 
                       "AveragePooling2DLayer", "GlobalAveragePooling2DLayer", "DropoutLayer"}
 COUPLING = "AdditionLayer"
 CONCATENATING = "DepthConcatenationLayer"
+FLATTENING = "FlattenLayer"
+PASSING = CHANNEL_PRESERVING | {COUPLING, CONCATENATING, FLATTENING}
 
 
 class _Owners:
@@ -60,17 +64,20 @@ class Analysis:
     @property
     def prunable_layers(self):
         """Prunable convolution names in network order (the order of pruningActivations)."""
-        return [name for name in self.group_of]
+        return list(self.group_of)
 
 
 def _example_values(net):
+    """Every tensor of one batch-1 pass, with the example inputs on the device of the learnables."""
+    xp = array_module(*(v.data for v in net.Learnables.Value))
     examples = []
     for layer_name, _ in _network_inputs(net):
         layer = net._by_name()[layer_name]
         if not is_input_layer(layer):
             raise ValueError("taylorPrunableNetwork needs a network whose inputs are input layers "
                              f"(input {layer_name!r} has none), so it can work out the channel sizes")
-        examples.append(layer.example_input())
+        example = layer.example_input()
+        examples.append(dlarray._wrap(xp.asarray(example.data), example.fmt))
     values, _, _ = run(net, tuple(examples), training=False)
     return values
 
@@ -96,9 +103,7 @@ def analyse(net):
         in_maps = [maps[s] for s in ins]
         input_maps[layer.Name] = in_maps
         shapes[layer.Name] = [(values[s].shape, values[s].fmt) for s in ins]
-        if kind in SLICEABLE_CONSUMERS or kind in CHANNEL_PRESERVING or kind in (COUPLING, CONCATENATING):
-            pass
-        else:
+        if kind not in SLICEABLE_CONSUMERS and kind not in PASSING:
             for m in in_maps:
                 block(m)
         for port in layer.OutputNames:
@@ -112,6 +117,10 @@ def analyse(net):
                 out = _couple(in_maps, owners, block)
             elif kind == CONCATENATING:
                 out = [pair for m in in_maps for pair in m]
+            elif kind == FLATTENING:
+                (shape, fmt), = shapes[layer.Name]
+                spatial = int(np.prod([n for n, label in zip(shape, fmt) if label == "S"]))
+                out = [pair for pair in in_maps[0] for _ in range(spatial)]
             else:
                 out = [(None, i) for i in range(count or 0)]
             maps[(layer.Name, port)] = out

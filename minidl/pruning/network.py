@@ -8,10 +8,10 @@ import numpy as np
 
 from ..dlarray import dlarray
 from ..network.dlnetwork import _cellstr, dlnetwork, property_block
-from ..network.run import evaluate
+from ..network.run import _many, evaluate
 from .groups import analyse
 from .mask import consumer_masks, masking_hooks
-from .score import batch_score, min_keep, normalised
+from .score import MIN_KEEP_FRACTION, batch_score, min_keep, normalised
 from .surgery import prune_layers
 
 
@@ -70,6 +70,10 @@ class TaylorPrunableNetwork:
     def _prunable_layers(self):
         return self._analysis.prunable_layers
 
+    def _mean_scores(self):
+        """{group: score averaged over the updateScore calls since the last prune}."""
+        return {g: total / self._score_count for g, total in self._score_sum.items()}
+
     # -- hooks used by dlfeval and the optimisers ------------------------------
     def _with_values(self, table, kind, argname):
         return self._replace(net=self._net._with_values(table, kind, argname))
@@ -92,7 +96,7 @@ class TaylorPrunableNetwork:
 
     def predict(self, *X, Outputs=None):
         ys, _ = evaluate(self._net, X, False, Outputs, **masking_hooks(self._consumer_keep, self._prunable_layers))
-        return ys if len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str)) else ys[0]
+        return ys if _many(ys, Outputs) else ys[0]
 
     def _to_dlnetwork(self):
         return self._net._replace(layers=prune_layers(self._net, self._analysis, self._masks))
@@ -124,8 +128,15 @@ def taylorPrunableNetwork(net):
                        "(group normalisation, softmax, a network output, ...)")
         raise ValueError(f"Network does not support pruning: no prunable convolution filters found ({reason}).")
     masks = {g: np.ones(n, dtype=bool) for g, n in analysis.sizes.items()}
-    zeros = {g: np.zeros(n) for g, n in analysis.sizes.items()}
-    return TaylorPrunableNetwork(net, analysis, masks, zeros, 0)
+    prunable = TaylorPrunableNetwork(net, analysis, masks, _zero_scores(analysis), 0)
+    if prunable.NumPrunables == 0:
+        raise ValueError("Network does not support pruning: its prunable convolutions are too small to lose a "
+                         f"filter (each keeps at least {MIN_KEEP_FRACTION:g} of its filters, and at least one).")
+    return prunable
+
+
+def _zero_scores(analysis):
+    return {g: np.zeros(n) for g, n in analysis.sizes.items()}
 
 
 def _check_prunable(prunableNet):
@@ -162,9 +173,9 @@ def updateScore(prunableNet, pruningActivations, pruningGradients):
     _check_list(pruningActivations, "pruningActivations", prunableNet)
     _check_list(pruningGradients, "pruningGradients", prunableNet)
     for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
-        if a.shape != g.shape:
-            raise ValueError(f"pruningActivations and pruningGradients for {name!r} differ in size: "
-                             f"{a.shape} vs {g.shape}")
+        if a.shape != g.shape or a.fmt != g.fmt:
+            raise ValueError(f"pruningActivations and pruningGradients for {name!r} differ: size {a.shape} "
+                             f"format {a.fmt!r} vs size {g.shape} format {g.fmt!r}")
     sums = dict(prunableNet._score_sum)
     for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
         group = prunableNet._analysis.group_of[name]
@@ -187,9 +198,9 @@ def updatePrunables(prunableNet, MaxToPrune=8):
                            "mini-batch first")
     analysis, masks = prunableNet._analysis, prunableNet._masks
     ranked = []
-    for order, (group, size) in enumerate(analysis.sizes.items()):
+    for order, (group, score) in enumerate(prunableNet._mean_scores().items()):
         kept = np.flatnonzero(masks[group])
-        score = normalised(prunableNet._score_sum[group] / prunableNet._score_count, kept)
+        score = normalised(score, kept)
         ranked.extend((score[i], order, i, group) for i in kept)
     ranked.sort(key=lambda entry: entry[:3])
     capacity = {g: int(masks[g].sum()) - min_keep(n) for g, n in analysis.sizes.items()}
@@ -202,5 +213,4 @@ def updatePrunables(prunableNet, MaxToPrune=8):
             new_masks[group][i] = False
             capacity[group] -= 1
             removed += 1
-    zeros = {g: np.zeros(n) for g, n in analysis.sizes.items()}
-    return prunableNet._replace(masks=new_masks, score_sum=zeros, score_count=0)
+    return prunableNet._replace(masks=new_masks, score_sum=_zero_scores(analysis), score_count=0)

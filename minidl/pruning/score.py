@@ -10,9 +10,12 @@ It uses only the product a*g, so swapping the two arguments gives the same score
 averaged; at ranking time each group's scores are divided by their L2 norm so one
 global ranking works across layers.
 """
+from fractions import Fraction
+from math import ceil
+
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, to_device
 
 # Layers keep at least this fraction of their original filters (rounded up, never below one).
 # Chosen to reproduce MATLAB's digits example: three 20-filter convolutions give
@@ -23,7 +26,8 @@ _NORM_EPS = 1e-12
 
 
 def min_keep(num_filters):
-    return max(1, int(np.ceil(MIN_KEEP_FRACTION * num_filters - 1e-9)))
+    """Filters a layer of ``num_filters`` always keeps (exact arithmetic: 0.2 * 15 is 3, not 3.0000000000000004)."""
+    return max(1, ceil(Fraction(str(MIN_KEEP_FRACTION)) * num_filters))
 
 
 def batch_score(activation, gradient):
@@ -34,7 +38,7 @@ def batch_score(activation, gradient):
     per_example = array_module(product).abs(product.mean(axis=others) if others else product)
     # What is left is (C, B) in canonical order, or (C,) without a batch dimension.
     score = per_example.mean(axis=1) if "B" in fmt else per_example
-    return np.asarray(score if array_module(score) is np else score.get())
+    return to_device(score, "cpu")
 
 
 def normalised(score, candidates):
