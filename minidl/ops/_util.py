@@ -15,6 +15,8 @@ def as_dlarray(x, like=None, argname="X"):
         target = like.dtype if like.dtype.kind == "f" else data.dtype
         if isinstance(x, (int, float, bool, list, tuple)) or data.dtype.kind != "f" or target == np.float32:
             data = xp.asarray(data, dtype=target)
+        elif array_module(data) is not xp:  # host data for a device operand moves there, type kept
+            data = xp.asarray(data)
     return dlarray._wrap(data, "")
 
 

@@ -1,0 +1,236 @@
+"""The engine on the strict device stand-in (minidl.testing_strict) against the same code on NumPy.
+
+Every computation runs twice, on host dlarrays and on StrictArray-backed copies; results must
+come back as StrictArrays (the data stayed on the device) and agree to float32 tolerance.
+"""
+import numpy as np
+import pytest
+
+import minidl
+from minidl import (abs, avgpool, batchnorm, crossentropy, dlarray, dlconv, dlfeval, dlgradient, dlnetwork, exp,
+                    forward, fullyconnect, groupnorm, leakyrelu, log, maximum, maxpool, minimum, predict, relu,
+                    sgdmupdate, sigmoid, softmax, sqrt, tanh)
+from minidl import max as dlmax
+from minidl import mean as dlmean
+from minidl import sum as dlsum
+from minidl.autodiff.containers import flatten_dlarrays, map_dlarrays
+from minidl.backend import array_module, device_of, to_device
+from minidl.testing_strict import StrictArray, asarray, host_kernels, xp
+
+
+@pytest.fixture(autouse=True)
+def device_kernels():
+    with host_kernels():
+        yield
+
+
+def on_device(obj):
+    """obj with every NumPy array and dlarray in it copied to the stand-in device."""
+    if isinstance(obj, np.ndarray):
+        return asarray(obj)
+    return map_dlarrays(obj, lambda x: dlarray._wrap(asarray(x.data), x.fmt))
+
+
+def assert_same(device, host):
+    """Same structure; every device dlarray holds a StrictArray equal to the host one."""
+    d, h = flatten_dlarrays(device), flatten_dlarrays(host)
+    assert len(d) == len(h) > 0
+    for a, b in zip(d, h):
+        assert isinstance(a.data, StrictArray), f"result left the device: {type(a.data).__name__}"
+        assert (a.fmt, a.shape, a.dtype) == (b.fmt, b.shape, b.dtype)
+        np.testing.assert_allclose(a.data.get(), b.data, rtol=2e-5, atol=2e-6)
+
+
+def compare(fn, *args):
+    """fn on host arguments and on their device copies; returns the device result."""
+    host = fn(*args)
+    device = fn(*on_device(list(args)))
+    assert_same(device, host)
+    return device
+
+
+def with_gradients(loss_fn):
+    """A function returning (loss, gradients of loss for every argument), traced by dlfeval."""
+    def traced(*xs):
+        loss = loss_fn(*xs)
+        return loss, dlgradient(loss, *xs)
+    return lambda *xs: dlfeval(traced, *xs)
+
+
+def image(rng, *shape):
+    return dlarray(rng.standard_normal(shape).astype(np.float32), "SSCB")
+
+
+# -- the stand-in itself ------------------------------------------------------------------
+
+def test_stand_in_refuses_what_cupy_refuses():
+    a = asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    refused = [lambda: np.asarray(a), lambda: np.array(a), lambda: np.float32(a), lambda: np.exp(a),
+               lambda: np.sum(a), lambda: np.where(a > 1, a, 0), lambda: np.add.at(a, [0], 1.0),
+               lambda: a + np.ones(3), lambda: np.ones(3) * a, lambda: xp.maximum(a, np.ones(3)),
+               lambda: a.__setitem__(0, np.ones(3)), lambda: dlarray(a).__array__()]
+    for call in refused:
+        with pytest.raises(TypeError):
+            call()
+    assert isinstance(a.sum(), StrictArray) and isinstance(a[0, 1], StrictArray)
+    assert isinstance(2.0 - a, StrictArray) and isinstance(np.float32(2) * a, StrictArray)
+    assert a[np.array([1, 0])].shape == (2, 3) and np.ndim(a) == 2 and float(a[1, 2]) == 5.0
+    assert array_module(a) is xp and device_of(a) == "gpu"
+    np.testing.assert_array_equal(to_device(a, "cpu"), a.get())
+
+
+# -- ops, forward and backward -----------------------------------------------------------
+
+def test_elementwise_ops_and_gradients(rng):
+    def loss(X, Y):
+        Z = (X * Y + X / (Y * Y + 1) - X ** 2 + 2.0 ** X + exp(-abs(X)) + log(abs(Y) + 1) + sqrt(abs(X) + 1)
+             + tanh(X) + maximum(X, Y) + minimum(X, 0.5) + relu(X) + leakyrelu(Y, 0.2) + sigmoid(-X))
+        return dlsum(softmax(Z) * Z + (X > Y) * X, "all")
+    compare(with_gradients(loss), image(rng, 4, 3, 5, 2), image(rng, 4, 3, 5, 2))
+
+
+def test_reductions_and_matmul(rng):
+    def loss(X, A, B):
+        return (dlsum(dlmean(X, [1, 2]) ** 2, "all") + dlsum(dlmax(X, [], 3), "all")
+                + dlsum(minidl.min(X), "all") + dlsum(A @ B, "all") + dlsum(A.T @ A, "all"))
+    A = dlarray(rng.standard_normal((3, 4)).astype(np.float32))
+    B = dlarray(rng.standard_normal((4, 2)).astype(np.float32))
+    compare(with_gradients(loss), image(rng, 3, 4, 5, 2), A, B)
+
+
+def test_indexing_with_gradient(rng):
+    def loss(X):
+        picked = X[1:3, :, [0, 2, 0], :]  # repeated index: the gradient adds up
+        return dlsum(picked * picked, "all") + dlsum(X[X.data > 0] * 3, "all")
+    compare(with_gradients(loss), image(rng, 4, 3, 3, 2))
+
+
+def test_dlconv_forward_backward(rng):
+    W = dlarray(rng.standard_normal((3, 3, 2, 4)).astype(np.float32))
+    b = dlarray(rng.standard_normal(4).astype(np.float32))
+
+    def loss(X, W, b):
+        Y = dlconv(X, W, b, Stride=[2, 1], Padding="same", DilationFactor=[1, 2])
+        return dlsum(Y * Y, "all")
+    compare(with_gradients(loss), image(rng, 7, 6, 2, 3), W, b)
+
+
+@pytest.mark.parametrize("pool", [lambda X: maxpool(X, 2, Stride=2),
+                                  lambda X: maxpool(X, [3, 2], Padding=1),
+                                  lambda X: avgpool(X, 3, Stride=2, Padding="same"),
+                                  lambda X: avgpool(X, 3, Padding=1, PaddingValue="mean")],
+                         ids=["maxpool", "maxpool-padded", "avgpool", "avgpool-mean"])
+def test_pooling_forward_backward(rng, pool):
+    compare(with_gradients(lambda X: dlsum(pool(X) ** 2, "all")), image(rng, 6, 5, 2, 3))
+
+
+def test_batchnorm_forward_backward(rng):
+    offset = dlarray(rng.standard_normal(3).astype(np.float32))
+    scale = dlarray(rng.standard_normal(3).astype(np.float32) + 2)
+
+    def training(X, offset, scale):
+        Y, mu, var = batchnorm(X, offset, scale)
+        return dlsum(Y * Y * X, "all") + dlsum(mu * var, "all")
+    compare(with_gradients(training), image(rng, 4, 4, 3, 5), offset, scale)
+    mean = rng.standard_normal(3).astype(np.float32)
+    var = rng.random(3).astype(np.float32) + 0.5
+    compare(batchnorm, image(rng, 4, 4, 3, 5), offset, scale, mean, var)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_host_operands_move_to_the_device(rng, dtype):
+    # As gpuArray with a host array in MATLAB: NumPy operands join a device dlarray on its device.
+    X = dlarray(rng.standard_normal((4, 4, 3, 5)).astype(dtype), "SSCB")
+    offset, scale = rng.standard_normal(3).astype(dtype), rng.standard_normal(3).astype(dtype) + 2
+    A, B = dlarray(rng.standard_normal((3, 4)).astype(dtype)), rng.standard_normal((4, 2)).astype(dtype)
+    assert_same(batchnorm(on_device(X), offset, scale), batchnorm(X, offset, scale))
+    C = offset.reshape(1, 1, 3, 1)
+    assert_same([on_device(X) * C, on_device(A) @ B], [X * C, A @ B])
+
+
+def test_groupnorm_forward_backward(rng):
+    offset = dlarray(rng.standard_normal(4).astype(np.float32))
+    scale = dlarray(rng.standard_normal(4).astype(np.float32) + 2)
+
+    def loss(X, offset, scale):
+        Y = groupnorm(X, 2, offset, scale)
+        return dlsum(Y * Y * X, "all")
+    compare(with_gradients(loss), image(rng, 3, 4, 4, 2), offset, scale)
+
+
+def test_fullyconnect_and_crossentropy_forward_backward(rng):
+    W = dlarray(rng.standard_normal((5, 24)).astype(np.float32))
+    b = dlarray(rng.standard_normal(5).astype(np.float32))
+    T = np.eye(5, dtype=np.float32)[:, [0, 3, 4]]
+
+    def loss(X, W, b):
+        return crossentropy(softmax(fullyconnect(X, W, b)), T)
+    compare(with_gradients(loss), image(rng, 2, 3, 4, 3), W, b)
+
+
+# -- a whole network -----------------------------------------------------------------------
+
+def small_net(rng):
+    minidl.rng(0)
+    layers = [minidl.imageInputLayer([8, 8, 1], Normalization="none"),
+              minidl.convolution2dLayer(3, 4, Padding="same"), minidl.batchNormalizationLayer(), minidl.reluLayer(),
+              minidl.maxPooling2dLayer(2, Stride=2),
+              minidl.convolution2dLayer(3, 6, Padding="same"), minidl.reluLayer(),
+              minidl.averagePooling2dLayer(2, Stride=2),
+              minidl.fullyConnectedLayer(3), minidl.softmaxLayer()]
+    return dlnetwork(layers)
+
+
+def digits(rng, n=6):
+    X = dlarray(rng.random((8, 8, 1, n)).astype(np.float32), "SSCB")
+    T = np.eye(3, dtype=np.float32)[:, rng.integers(0, 3, n)]
+    return X, T
+
+
+def model_loss(net, X, T):
+    Y, state = forward(net, X)
+    loss = crossentropy(Y, T)
+    return loss, dlgradient(loss, net.Learnables), state
+
+
+def moved(net):
+    """net with learnables and state on the device, the MATLAB way (dlupdate, then the State table)."""
+    net = minidl.dlupdate(lambda w: dlarray(asarray(w.data)), net)
+    state = net.State
+    net.State = on_device(state)
+    return net
+
+
+def test_dlnetwork_forward_predict_gradient_sgdm_step(rng):
+    X, T = digits(rng)
+
+    def step(net, X, T):
+        loss, grads, state = dlfeval(model_loss, net, X, T)
+        net.State = state
+        net, vel = sgdmupdate(net, grads, None, 0.05, 0.9)
+        return loss, grads.Value, state.Value, net.Learnables.Value, vel.Value, predict(net, X)
+
+    host_net = small_net(rng)
+    device_net = moved(host_net)
+    assert all(isinstance(v.data, StrictArray) for v in device_net.Learnables.Value + device_net.State.Value)
+    assert_same(step(device_net, on_device(X), on_device(T)), step(host_net, X, T))
+
+
+def test_taylor_pruning_on_the_device(rng):
+    X, T = digits(rng, 8)
+
+    def pruning_loss(prunable, X, T):
+        Y, _, acts = forward(prunable, X)
+        loss = crossentropy(Y, T)
+        return loss, acts, dlgradient(loss, acts)
+
+    def prune(net, X, T):
+        prunable = minidl.taylorPrunableNetwork(net)
+        loss, acts, grads = dlfeval(pruning_loss, prunable, X, T)
+        prunable = minidl.updateScore(prunable, acts, grads)
+        prunable = minidl.updatePrunables(prunable, MaxToPrune=3)
+        pruned = dlnetwork(prunable)
+        return loss, acts, grads, pruned.Learnables.Value, predict(pruned, X)
+
+    host_net = small_net(rng)
+    assert_same(prune(moved(host_net), on_device(X), on_device(T)), prune(host_net, X, T))
