@@ -234,3 +234,21 @@ def test_taylor_pruning_on_the_device(rng):
 
     host_net = small_net(rng)
     assert_same(prune(moved(host_net), on_device(X), on_device(T)), prune(host_net, X, T))
+
+
+def test_compress_network_on_the_device(rng):
+    X, T = digits(rng, 20)
+
+    def compress(net, X, T):
+        pruned, info = minidl.compressNetworkUsingTaylorPruning(
+            net, (X, T), crossentropy, NumImportanceScoreIterations=2, NumFineTuningIterations=2, MiniBatchSize=8,
+            ValidationData=(X, T), ValidationThreshold=0.0, LearnablesReductionGoal=0.2,
+            generator=np.random.default_rng(0))
+        return pruned.Learnables.Value, info
+
+    T = dlarray(T, "CB")
+    host_net = small_net(rng)
+    device, device_info = compress(moved(host_net), on_device(X), on_device(T))
+    host, host_info = compress(host_net, X, T)
+    assert_same(device, host)
+    assert device_info["NumLearnables"] == host_info["NumLearnables"]
