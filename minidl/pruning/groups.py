@@ -118,9 +118,7 @@ def analyse(net):
             elif kind == CONCATENATING:
                 out = [pair for m in in_maps for pair in m]
             elif kind == FLATTENING:
-                (shape, fmt), = shapes[layer.Name]
-                spatial = int(np.prod([n for n, label in zip(shape, fmt) if label == "S"]))
-                out = [pair for pair in in_maps[0] for _ in range(spatial)]
+                out = [pair for pair in in_maps[0] for _ in range(spatial_size(*shapes[layer.Name][0]))]
             else:
                 out = [(None, i) for i in range(count or 0)]
             maps[(layer.Name, port)] = out
@@ -154,6 +152,11 @@ def _couple(in_maps, owners, block):
             else:
                 owners.union(oa, ob)
     return first
+
+
+def spatial_size(shape, fmt):
+    """Values per channel and observation: what flattening puts next to each other (h, then w)."""
+    return int(np.prod([n for n, label in zip(shape, fmt) if label == "S"]))
 
 
 def channel_keep(channel_map, masks):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..dlarray import dlarray
-from .groups import channel_keep
+from .groups import PRUNABLE, channel_keep, spatial_size
 
 
 def _take(value, keep, axis):
@@ -10,14 +10,6 @@ def _take(value, keep, axis):
     index = [slice(None)] * value.ndim
     index[axis] = np.flatnonzero(keep)
     return dlarray._wrap(value.data[tuple(index)], value.fmt)
-
-
-def _columns_keep(channel_keep_vector, input_shape, fmt):
-    """Fully connected input columns of kept channels, in MATLAB's flatten order (h, then w, then c)."""
-    if "C" not in fmt:
-        return channel_keep_vector
-    per_channel = int(np.prod([n for n, label in zip(input_shape, fmt) if label not in "CB"]))
-    return np.repeat(channel_keep_vector, per_channel)
 
 
 def prune_layers(net, analysis, masks):
@@ -28,7 +20,7 @@ def prune_layers(net, analysis, masks):
         in_keep = channel_keep(maps[0], masks) if maps else None
         kind = layer.class_name
         changes = {}
-        if kind == "Convolution2DLayer":
+        if kind == PRUNABLE:
             w, b = layer.Weights, layer.Bias
             if in_keep is not None and not in_keep.all():
                 w = _take(w, in_keep, 2)
@@ -40,8 +32,8 @@ def prune_layers(net, analysis, masks):
             changes = {name: _take(getattr(layer, name), in_keep, 2)
                        for name in ("Offset", "Scale", "TrainedMean", "TrainedVariance")}
         elif kind == "FullyConnectedLayer" and in_keep is not None and not in_keep.all():
-            shape, fmt = analysis.shapes[layer.Name][0]
-            columns = _columns_keep(in_keep, shape, fmt)
+            # MATLAB's flatten order (h, then w, then c): each channel owns a block of columns.
+            columns = np.repeat(in_keep, spatial_size(*analysis.shapes[layer.Name][0]))
             changes = {"Weights": _take(layer.Weights, columns, 1)}
         layers.append(layer.copy(**changes) if changes else layer)
     return layers
