@@ -46,9 +46,13 @@ def _encode(value, where, arrays):
     from .network.dlnetwork import dlnetwork
 
     def array(data):
+        # Stored with its axes in memory order, so loading rebuilds the same layout (kernels that see the
+        # same values in the same layout compute the same bits).
         data = _host(data)
-        arrays.append(data)
-        return {"a": len(arrays) - 1, "shape": list(data.shape), "dtype": data.dtype.str}
+        axes = sorted(range(data.ndim), key=lambda k: -data.strides[k])
+        arrays.append(np.ascontiguousarray(data.transpose(axes)))
+        return {"a": len(arrays) - 1, "shape": [data.shape[k] for k in axes], "axes": axes,
+                "dtype": data.dtype.str}
 
     def each(items, label):
         return [_encode(v, f"{where}{label(i)}", arrays) for i, v in enumerate(items)]
@@ -126,7 +130,8 @@ def _decode(tree, arrays):
     from .data.categorical import categorical
 
     def array():
-        return np.asarray(arrays[tree["a"]]).reshape(tree["shape"]).astype(np.dtype(tree["dtype"]), copy=False)
+        data = np.asarray(arrays[tree["a"]]).reshape(tuple(tree["shape"]))
+        return np.asarray(data, dtype=np.dtype(tree["dtype"]), order="C").transpose(np.argsort(tree["axes"]))
 
     def each(items):
         return [_decode(item, arrays) for item in items]
@@ -143,7 +148,7 @@ def _decode(tree, arrays):
     if t == "categorical":
         names = np.empty(len(tree["names"]), dtype=object)
         names[:] = tree["names"]
-        return categorical(names.reshape(tree["shape"]), categories=tree["categories"])
+        return categorical(names.reshape(tuple(tree["shape"])), categories=tree["categories"])
     if t == "list":
         return each(tree["items"])
     if t == "tuple":

@@ -88,7 +88,7 @@ class Table:
                  "  " + "    ".join("_" * w for w in widths), ""]
         for i in range(self.height):
             lines.append("  " + "    ".join(col[i].ljust(w) for col, w in zip(cells, widths)))
-        return f"  {self.height}x{len(names)} table\n\n" + "\n".join(lines) + "\n"
+        return f"  {self.height}x{len(names)} table\n\n" + "\n".join(line.rstrip() for line in lines) + "\n"
 
 
 def _cell(value):

@@ -81,16 +81,19 @@ def topological_order(layers, connections):
                 ready.append(user)
                 ready.sort(key=index.get)
     if len(order) != len(layers):
-        raise ValueError(f"The network has a cycle: {' -> '.join(_cycle(pending, feeders))}")
+        raise ValueError(f"The network has a cycle: {' -> '.join(_cycle(pending, feeders, index))}")
     return order
 
 
-def _cycle(pending, feeders):
-    """One cycle among the layers left over by the sort: walk back along unfinished feeders until one repeats."""
+def _cycle(pending, feeders, index):
+    """One cycle among the layers the sort left over, from its first layer in list order: walk back
+    along unfinished feeders until a layer repeats."""
     name = next(n for n, k in pending.items() if k > 0)
     path = []
     while name not in path:
         path.append(name)
         name = next(f for f in feeders[name] if pending[f] > 0)
-    cycle = path[path.index(name):]
-    return list(reversed(cycle)) + [cycle[-1]]
+    cycle = path[path.index(name):][::-1]  # in the direction of the connections
+    start = cycle.index(min(cycle, key=index.get))
+    cycle = cycle[start:] + cycle[:start]
+    return cycle + cycle[:1]
