@@ -131,7 +131,8 @@ def _decode(tree, arrays):
 
     def array():
         data = np.asarray(arrays[tree["a"]]).reshape(tuple(tree["shape"]))
-        return np.asarray(data, dtype=np.dtype(tree["dtype"]), order="C").transpose(np.argsort(tree["axes"]))
+        axes = tree.get("axes", range(data.ndim))  # files from before layouts were kept hold C order
+        return np.asarray(data, dtype=np.dtype(tree["dtype"]), order="C").transpose(np.argsort(axes))
 
     def each(items):
         return [_decode(item, arrays) for item in items]

@@ -124,9 +124,10 @@ def test_summary_prints_matlabs_text(digits, capsys):
 
 
 def test_automatic_names_and_empty_network():
-    net = dlnetwork([imageInputLayer([6, 6, 1], Normalization="none"), convolution2dLayer(3, 2),
-                     batchNormalizationLayer(), reluLayer(), convolution2dLayer(3, 2), fullyConnectedLayer(2),
-                     softmaxLayer()])
+    layers = [imageInputLayer([6, 6, 1], Normalization="none"), convolution2dLayer(3, 2), batchNormalizationLayer(),
+              reluLayer(), convolution2dLayer(3, 2), fullyConnectedLayer(2), softmaxLayer()]
+    net = dlnetwork(layers)
+    assert all(layer.Name == "" and getattr(layer, "Weights", None) is None for layer in layers)  # caller's untouched
     assert [layer.Name for layer in net.Layers] == ["imageinput", "conv_1", "batchnorm", "relu", "conv_2", "fc",
                                                     "softmax"]
     empty = dlnetwork()

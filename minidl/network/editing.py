@@ -35,6 +35,7 @@ def connectLayers(net, s, d):
 
 
 def disconnectLayers(net, s, d):
+    """Remove the connection from source ``s`` to destination ``d``."""
     _check_net(net)
     pair = _pair(net, s, d)
     if pair not in net._connections:
