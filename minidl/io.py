@@ -50,7 +50,7 @@ def _encode(value, where, arrays):
         # same values in the same layout compute the same bits).
         data = _host(data)
         axes = sorted(range(data.ndim), key=lambda k: -data.strides[k])
-        arrays.append(np.ascontiguousarray(data.transpose(axes)))
+        arrays.append(data.transpose(axes))
         return {"a": len(arrays) - 1, "shape": [data.shape[k] for k in axes], "axes": axes,
                 "dtype": data.dtype.str}
 

@@ -62,9 +62,9 @@ def _optimiser_state(values, keys, given, argname):
 
 def _scalar(value, argname, low, high=math.inf, low_open=True, high_open=True):
     """A finite real number in the interval (low, high), ends open or closed as asked."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise TypeError(f"{argname} must be a finite real number; got {value!r}")
-    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{argname} must be a real number; got {value!r}")
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low) or (high_open and value == high):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ValueError(f"{argname} must be in {interval}; got {value!r}")
     return float(value)

@@ -1,6 +1,5 @@
 """forward (training behaviour) and predict (inference behaviour) over the layer graph."""
 from ..dlarray import dlarray
-from ..table import Table
 from .graph import input_ports, is_input_layer, output_ports, sources_of, split_port, topological_order
 
 
