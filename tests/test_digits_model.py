@@ -5,27 +5,11 @@ import numpy as np
 import pytest
 
 import minidl
+import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 MAT = ROOT / "data" / "digitsCustom.mat"
 DATA = ROOT / "data" / "DigitDataset"
-
-SEED_LAYERS = """\
-  12x1 Layer array with layers:
-
-     1   'input'     Image Input           28x28x1 images with 'zerocenter' normalization
-     2   'conv1'     2-D Convolution       20 5x5x1 convolutions with stride [1  1] and padding [0  0  0  0]
-     3   'bn1'       Batch Normalization   Batch normalization with 20 channels
-     4   'relu1'     ReLU                  ReLU
-     5   'conv2'     2-D Convolution       20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     6   'bn2'       Batch Normalization   Batch normalization with 20 channels
-     7   'relu2'     ReLU                  ReLU
-     8   'conv3'     2-D Convolution       20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     9   'bn3'       Batch Normalization   Batch normalization with 20 channels
-    10   'relu3'     ReLU                  ReLU
-    11   'fc'        Fully Connected       10 fully connected layer
-    12   'softmax'   Softmax               softmax"""
-
 
 @pytest.fixture(scope="module")
 def saved():
@@ -34,7 +18,7 @@ def saved():
 
 def test_file_holds_the_seed_network(saved):
     net = saved.dlnet
-    assert repr(net.Layers).rstrip() == SEED_LAYERS
+    assert repr(net.Layers).rstrip() == seed.LAYERS
     assert net.Learnables.size == (14, 3) and net.State.size == (6, 3)
     assert list(saved.classes) == [str(d) for d in range(10)]
     mean = net.Layers[0].Mean

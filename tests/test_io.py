@@ -4,7 +4,8 @@ import pytest
 import scipy.io
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_network import digits_layers, images, small_layers
+import seed
+from test_network import images, small_layers
 from test_network_graph import residual_net
 
 import minidl
@@ -37,7 +38,7 @@ def assert_same_network(a, b):
 
 @pytest.fixture(scope="module")
 def trained_digits():
-    net = initialize(dlnetwork(digits_layers(), Initialize=False), generator=np.random.default_rng(0))
+    net = initialize(dlnetwork(seed.digits_layers(), Initialize=False), generator=np.random.default_rng(0))
     _, state = forward(net, images(size=28, n=4))
     net.State = state  # non-trivial state values
     return net

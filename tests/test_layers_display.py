@@ -2,44 +2,11 @@
 import numpy as np
 import pytest
 
+import seed
+
 from minidl.layers import (LayerArray, additionLayer, batchNormalizationLayer, convolution2dLayer, dropoutLayer,
                            fill_names, fullyConnectedLayer, imageInputLayer, maxPooling2dLayer, reluLayer,
                            softmaxLayer)
-
-# Copied from shared/spec/taylorPrunableNetwork.txt (dlnet_1.Layers and dlnet_1.Layers([2 5 8])).
-DIGITS_LAYERS = """\
-  12x1 Layer array with layers:
-
-     1   'input'     Image Input           28x28x1 images with 'zerocenter' normalization
-     2   'conv1'     2-D Convolution       20 5x5x1 convolutions with stride [1  1] and padding [0  0  0  0]
-     3   'bn1'       Batch Normalization   Batch normalization with 20 channels
-     4   'relu1'     ReLU                  ReLU
-     5   'conv2'     2-D Convolution       20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     6   'bn2'       Batch Normalization   Batch normalization with 20 channels
-     7   'relu2'     ReLU                  ReLU
-     8   'conv3'     2-D Convolution       20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     9   'bn3'       Batch Normalization   Batch normalization with 20 channels
-    10   'relu3'     ReLU                  ReLU
-    11   'fc'        Fully Connected       10 fully connected layer
-    12   'softmax'   Softmax               softmax"""
-
-DIGITS_CONVS = """\
-  3x1 Convolution2DLayer array with layers:
-
-     1   'conv1'   2-D Convolution   20 5x5x1 convolutions with stride [1  1] and padding [0  0  0  0]
-     2   'conv2'   2-D Convolution   20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     3   'conv3'   2-D Convolution   20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]"""
-
-
-def digits_layers(named=True):
-    def name(text):
-        return {"Name": text} if named else {}
-    layers = [imageInputLayer([28, 28, 1], Mean=np.full((1, 1, 1), 0.13, dtype=np.float32), **name("input"))]
-    for k, (size, padding) in enumerate([(5, 0), (3, 1), (3, 1)], start=1):
-        layers += [convolution2dLayer(size, 20, Padding=padding, **name(f"conv{k}")),
-                   batchNormalizationLayer(**name(f"bn{k}")), reluLayer(**name(f"relu{k}"))]
-    return layers + [fullyConnectedLayer(10, **name("fc")), softmaxLayer(**name("softmax"))]
-
 
 def initialised(layers):
     """Each layer initialised with the example input it would see in the network."""
@@ -53,20 +20,20 @@ def initialised(layers):
 
 
 def test_digits_layer_array_display_matches_matlab():
-    layers = initialised(digits_layers())
-    assert repr(layers) == DIGITS_LAYERS
-    assert str(layers) == DIGITS_LAYERS
+    layers = initialised(seed.digits_layers())
+    assert repr(layers) == seed.LAYERS
+    assert str(layers) == seed.LAYERS
 
 
 def test_selecting_the_convolutions_gives_a_convolution_array():
-    layers = initialised(digits_layers())
+    layers = initialised(seed.digits_layers())
     convs = layers[[1, 4, 7]]
     assert isinstance(convs, LayerArray)
-    assert repr(convs) == DIGITS_CONVS
+    assert repr(convs) == seed.CONVS
 
 
 def test_pruned_convolutions_display_their_new_sizes():
-    layers = initialised(digits_layers())
+    layers = initialised(seed.digits_layers())
     pruned = [layers[1].copy(Weights=layers[1].Weights[:, :, :, :17], Bias=layers[1].Bias[:, :, :17])]
     assert "17 5x5x1 convolutions" in repr(LayerArray(pruned))
 
@@ -91,7 +58,7 @@ def test_unnamed_layers_show_empty_quotes_and_a_mixed_array_says_layer():
 
 
 def test_indexing():
-    layers = LayerArray(digits_layers())
+    layers = LayerArray(seed.digits_layers())
     assert layers[1].Name == "conv1"
     assert isinstance(layers[1:3], LayerArray) and [l.Name for l in layers[1:3]] == ["conv1", "bn1"]
     mask = [l.Name.startswith("relu") for l in layers]
@@ -107,12 +74,12 @@ def test_single_layer_display_lists_properties():
     assert "        FilterSize: [5 5]" in lines
     assert "       NumChannels: 'auto'" in lines
     assert "           Weights: []" in lines
-    layer = initialised(digits_layers())[1]
+    layer = initialised(seed.digits_layers())[1]
     assert "           Weights: [5x5x1x20 single]" in repr(layer).splitlines()
 
 
 def test_fill_names_as_matlab():
-    named = fill_names(digits_layers(named=False))
+    named = fill_names(seed.digits_layers(named=False))
     assert [l.Name for l in named] == [
         "imageinput", "conv_1", "batchnorm_1", "relu_1", "conv_2", "batchnorm_2", "relu_2",
         "conv_3", "batchnorm_3", "relu_3", "fc", "softmax"]
@@ -130,4 +97,4 @@ def test_fill_names_keeps_given_names_and_avoids_them():
 @pytest.mark.parametrize("index", [12, -13])
 def test_index_out_of_range(index):
     with pytest.raises(IndexError):
-        LayerArray(digits_layers())[index]
+        LayerArray(seed.digits_layers())[index]

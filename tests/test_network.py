@@ -4,6 +4,7 @@ import copy
 import numpy as np
 import pytest
 
+import seed
 from minidl import dlarray
 from minidl.layers import (batchNormalizationLayer, convolution2dLayer, fullyConnectedLayer, imageInputLayer,
                            maxPooling2dLayer, reluLayer, softmaxLayer)
@@ -23,17 +24,6 @@ DIGITS_DISPLAY = """\
 
   View summary with summary.
 """
-
-
-def digits_layers():
-    """The seed's digits network (12 layers)."""
-    return [imageInputLayer([28, 28, 1], Name="input", Mean=np.full((28, 28, 1), 0.25, np.float32)),
-            convolution2dLayer(5, 20, Name="conv1"), batchNormalizationLayer(Name="bn1"), reluLayer(Name="relu1"),
-            convolution2dLayer(3, 20, Padding=1, Name="conv2"), batchNormalizationLayer(Name="bn2"),
-            reluLayer(Name="relu2"),
-            convolution2dLayer(3, 20, Padding=1, Name="conv3"), batchNormalizationLayer(Name="bn3"),
-            reluLayer(Name="relu3"),
-            fullyConnectedLayer(10, Name="fc"), softmaxLayer(Name="softmax")]
 
 
 def small_layers(size=8, classes=3, dtype=np.float32):
@@ -65,7 +55,7 @@ def assert_same_arrays(table, arrays):
 
 @pytest.fixture(scope="module")
 def digits():
-    net = dlnetwork(digits_layers(), Initialize=False)
+    net = dlnetwork(seed.digits_layers(), Initialize=False)
     return initialize(net, generator=np.random.default_rng(0))
 
 

@@ -8,25 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 import prune_digits_seed  # noqa: E402
-
-PRUNABLE_1 = """\
-prunableNet_1 = 
-  TaylorPrunableNetwork with properties:
-
-      Learnables: [14x3 table]
-           State: [6x3 table]
-      InputNames: {'input'}
-     OutputNames: {'softmax'}
-    NumPrunables: 48
-"""
-
-CONV_LAYERS_1 = """\
-conv_layers_1 = 
-  3x1 Convolution2DLayer array with layers:
-
-     1   'conv1'   2-D Convolution   20 5x5x1 convolutions with stride [1  1] and padding [0  0  0  0]
-     2   'conv2'   2-D Convolution   20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]
-     3   'conv3'   2-D Convolution   20 3x3x20 convolutions with stride [1  1] and padding [1  1  1  1]"""
+import seed  # noqa: E402
 
 CONV_ROW = (r"     (\d)   '(conv\d)'   2-D Convolution   (\d+) (\d)x(\d)x(\d+) convolutions with stride \[1  1\] "
             r"and padding \[([01])  \7  \7  \7\]")
@@ -41,9 +23,10 @@ def seed_run():
 
 def test_displays_match_the_reference_page(seed_run):
     shown, _ = seed_run
-    assert shown[1] == PRUNABLE_1
-    assert shown[2] == PRUNABLE_1.replace("prunableNet_1", "prunableNet_2").replace("48", "40")
-    assert shown[3].rstrip() == CONV_LAYERS_1
+    assert shown[0].rstrip() == "layers_1 = \n" + seed.LAYERS
+    assert shown[1] == "prunableNet_1 = \n" + seed.PRUNABLE
+    assert shown[2] == "prunableNet_2 = \n" + seed.PRUNABLE.replace("48", "40")
+    assert shown[3].rstrip() == "conv_layers_1 = \n" + seed.CONVS
 
 
 def test_one_update_prunes_eight_filters_across_the_three_convolutions(seed_run):

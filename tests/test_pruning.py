@@ -16,24 +16,7 @@ from minidl.optim import adamupdate, dlupdate, sgdmupdate
 from minidl.pruning import TaylorPrunableNetwork, taylorPrunableNetwork, updatePrunables, updateScore
 from minidl.pruning.score import MIN_KEEP_FRACTION, min_keep
 
-# Copied from shared/spec/taylorPrunableNetwork.txt (prunableNet_1, and conv_layers_2 after one prune).
-SEED_DISPLAY = """\
-  TaylorPrunableNetwork with properties:
-
-      Learnables: [14x3 table]
-           State: [6x3 table]
-      InputNames: {'input'}
-     OutputNames: {'softmax'}
-    NumPrunables: 48
-"""
-
-SEED_PRUNED_CONVS = """\
-  3x1 Convolution2DLayer array with layers:
-
-     1   'conv1'   2-D Convolution   17 5x5x1 convolutions with stride [1  1] and padding [0  0  0  0]
-     2   'conv2'   2-D Convolution   18 3x3x17 convolutions with stride [1  1] and padding [1  1  1  1]
-     3   'conv3'   2-D Convolution   17 3x3x18 convolutions with stride [1  1] and padding [1  1  1  1]"""
-
+import seed
 
 # -- networks -----------------------------------------------------------------------
 def build(branches, connections=(), seed=0):
@@ -57,15 +40,6 @@ def conv_block(k, filters, size=3):
 
 def head(classes=3):
     return [fullyConnectedLayer(classes, Name="fc"), softmaxLayer(Name="softmax")]
-
-
-def seed_layers():
-    """The 12-layer digits network of the MATLAB page."""
-    layers = [imageInputLayer([28, 28, 1], Mean=np.full((1, 1, 1), 0.13, dtype=np.float32), Name="input")]
-    for k, (size, padding) in enumerate([(5, 0), (3, 1), (3, 1)], start=1):
-        layers += [convolution2dLayer(size, 20, Padding=padding, Name=f"conv{k}"),
-                   batchNormalizationLayer(Name=f"bn{k}"), reluLayer(Name=f"relu{k}")]
-    return layers + [fullyConnectedLayer(10, Name="fc"), softmaxLayer(Name="softmax")]
 
 
 def chain(filters, size=6, seed=0):
@@ -129,11 +103,11 @@ def removed(before, after):
 
 # -- creation and display ------------------------------------------------------------
 def test_display_matches_matlab_for_a_dlnetwork_and_a_layer_list():
-    net = dlnetwork(seed_layers())
-    for source in (net, seed_layers()):
+    net = dlnetwork(seed.digits_layers())
+    for source in (net, seed.digits_layers()):
         prunable = taylorPrunableNetwork(source)
         assert isinstance(prunable, TaylorPrunableNetwork)
-        assert repr(prunable) == SEED_DISPLAY
+        assert repr(prunable) == seed.PRUNABLE
     assert prunable.NumPrunables == 48
     assert prunable.InputNames == ["input"] and prunable.OutputNames == ["softmax"]
     assert prunable._prunable_layers == ["conv1", "conv2", "conv3"]
@@ -143,10 +117,10 @@ def test_one_prune_reproduces_the_seed_numbers_and_pruned_layers():
     # Normalised, conv1/conv3 read 0, 0.020, 0.040, ... and conv2 0, 0.047, 0.236, ...:
     # the eight lowest are three of conv1, two of conv2 and three of conv3, as on the MATLAB page.
     conv2 = np.r_[0.0, 1.0, np.full(18, 5.0)]
-    prunable = inject(taylorPrunableNetwork(seed_layers()), [np.arange(20.0), conv2, np.arange(20.0)])
+    prunable = inject(taylorPrunableNetwork(seed.digits_layers()), [np.arange(20.0), conv2, np.arange(20.0)])
     pruned = updatePrunables(prunable)
-    assert repr(pruned) == SEED_DISPLAY.replace("48", "40")
-    assert repr(dlnetwork(pruned).Layers[[1, 4, 7]]) == SEED_PRUNED_CONVS
+    assert repr(pruned) == seed.PRUNABLE.replace("48", "40")
+    assert repr(dlnetwork(pruned).Layers[[1, 4, 7]]) == seed.PRUNED_CONVS
 
 
 @pytest.mark.parametrize("layers, reason", [
@@ -163,11 +137,11 @@ def test_nothing_prunable_is_an_error(layers, reason):
 
 
 def test_bad_creation_arguments():
-    prunable = taylorPrunableNetwork(seed_layers())
+    prunable = taylorPrunableNetwork(seed.digits_layers())
     with pytest.raises(TypeError, match="already a TaylorPrunableNetwork"):
         taylorPrunableNetwork(prunable)
     with pytest.raises(ValueError, match="initialised"):
-        taylorPrunableNetwork(dlnetwork(seed_layers(), Initialize=False))
+        taylorPrunableNetwork(dlnetwork(seed.digits_layers(), Initialize=False))
     with pytest.raises(TypeError):
         taylorPrunableNetwork(42)
 
@@ -305,7 +279,7 @@ def test_update_score_rejects_bad_input_and_leaves_the_network_alone(acts, grads
     with pytest.raises(RuntimeError, match="updateScore"):
         updatePrunables(prunable)
     with pytest.raises(TypeError, match="TaylorPrunableNetwork"):
-        updateScore(dlnetwork(seed_layers()), [sscb(A)], [sscb(G)])
+        updateScore(dlnetwork(seed.digits_layers()), [sscb(A)], [sscb(G)])
 
 
 # -- updatePrunables ----------------------------------------------------------------
@@ -349,7 +323,7 @@ def test_before_any_score_and_bad_max_to_prune(five_five):
             updatePrunables(prunable, MaxToPrune=bad)
     assert updatePrunables(prunable, MaxToPrune=np.int64(2)).NumPrunables == 6
     with pytest.raises(TypeError, match="TaylorPrunableNetwork"):
-        updatePrunables(dlnetwork(seed_layers()))
+        updatePrunables(dlnetwork(seed.digits_layers()))
 
 
 def test_value_semantics_the_old_network_stays_usable():

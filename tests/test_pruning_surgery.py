@@ -1,7 +1,8 @@
 """dlnetwork(prunableNet): the masked network equals the exported one, dead filters, groups, blocking."""
 import numpy as np
 import pytest
-from test_pruning import (build, chain, conv_block, head, image_input, images, residual_net, scored, seed_layers,
+import seed
+from test_pruning import (build, chain, conv_block, head, image_input, images, residual_net, scored,
                           targets)
 
 from minidl import crossentropy, dlarray, dlfeval, dlgradient
@@ -66,7 +67,7 @@ def seed_data():
 
 def test_seed_network_masked_equals_exported(seed_data):
     X, T = seed_data
-    net = dlnetwork(seed_layers())
+    net = dlnetwork(seed.digits_layers())
     prunable = prune_rounds(taylorPrunableNetwork(net), X, T, rounds=3, max_to_prune=8)
     assert prunable.NumPrunables == 24
     exported = assert_masked_equals_exported(prunable, X)
@@ -82,7 +83,7 @@ def test_seed_network_masked_equals_exported(seed_data):
 
 def test_seed_network_dead_filter_removal_changes_nothing(seed_data):
     X, T = seed_data
-    net = edited(dlnetwork(seed_layers()), {("conv2", "Weights"): dead(3), ("conv2", "Bias"): dead(3),
+    net = edited(dlnetwork(seed.digits_layers()), {("conv2", "Weights"): dead(3), ("conv2", "Bias"): dead(3),
                                              ("bn2", "Offset"): dead(3)})
     pruned = updatePrunables(scored(taylorPrunableNetwork(net), X, T), MaxToPrune=1)
     exported = dlnetwork(pruned)
