@@ -1,4 +1,5 @@
-"""A small column table, as MATLAB's for Learnables (Layer/Parameter/Value), State and Connections."""
+"""A small column table, as MATLAB's: Learnables/State (Layer, Parameter, Value), Connections,
+datastore reads (input, response) and countEachLabel (Label, Count)."""
 import numbers
 
 import numpy as np
@@ -7,14 +8,15 @@ import numpy as np
 class Table:
     """Named columns of equal height; ``tbl.Value``, ``tbl["Value"]``, ``tbl[rows]`` as in MATLAB.
 
-    Tables are values: selecting rows or replacing a column returns a new table.
+    A column is a list, a NumPy array or a categorical, and keeps its type. Tables are
+    values: selecting rows or replacing a column returns a new table.
     """
 
     def __init__(self, **columns):
         heights = {len(v) for v in columns.values()}
         if len(heights) > 1:
             raise ValueError(f"Table columns must have equal heights; got {[len(v) for v in columns.values()]}")
-        object.__setattr__(self, "_columns", {k: list(v) for k, v in columns.items()})
+        object.__setattr__(self, "_columns", {k: _own(v) for k, v in columns.items()})
 
     @property
     def VariableNames(self):
@@ -34,7 +36,7 @@ class Table:
     def __getattr__(self, name):
         columns = object.__getattribute__(self, "_columns")
         if name in columns:
-            return list(columns[name])
+            return _own(columns[name])
         raise AttributeError(f"Table has no variable {name!r}; variables are {list(columns)}")
 
     def __setattr__(self, name, value):
@@ -44,7 +46,7 @@ class Table:
         if isinstance(key, str):
             return getattr(self, key)
         rows = self._rows(key)
-        return Table(**{k: [v[i] for i in rows] for k, v in self._columns.items()})
+        return Table(**{k: _take(v, rows) for k, v in self._columns.items()})
 
     def _rows(self, key):
         n = self.height
@@ -65,7 +67,7 @@ class Table:
     def with_column(self, name, values):
         if len(values) != self.height:
             raise ValueError(f"column {name!r} needs {self.height} values; got {len(values)}")
-        return Table(**{**self._columns, name: list(values)})
+        return Table(**{**self._columns, name: values})
 
     def rows(self):
         """Iterate rows as dicts."""
@@ -82,13 +84,36 @@ class Table:
 
     def __repr__(self):
         names = list(self._columns)
-        cells = [[_cell(v) for v in self._columns[k]] for k in names]
+        shown = min(self.height, _SHOWN_ROWS)
+        cells = [[_cell(self._columns[k][i]) for i in range(shown)] for k in names]
         widths = [max([len(k)] + [len(c) for c in col]) for k, col in zip(names, cells)]
         lines = ["  " + "    ".join(k.center(w) for k, w in zip(names, widths)),
                  "  " + "    ".join("_" * w for w in widths), ""]
-        for i in range(self.height):
+        for i in range(shown):
             lines.append("  " + "    ".join(col[i].ljust(w) for col, w in zip(cells, widths)))
+        if self.height > shown:
+            lines.append(f"  ... and {self.height - shown} more rows")
         return f"  {self.height}x{len(names)} table\n\n" + "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+_SHOWN_ROWS = 40
+
+
+def _own(column):
+    """A list column is copied (tables are values); arrays and categoricals are copied by NumPy/their class."""
+    if isinstance(column, list):
+        return list(column)
+    if isinstance(column, np.ndarray):
+        return column.copy()
+    if isinstance(column, tuple) or not hasattr(column, "__getitem__"):
+        return list(column)
+    return column
+
+
+def _take(column, rows):
+    if isinstance(column, list):
+        return [column[i] for i in rows]
+    return column[np.asarray(rows, dtype=np.intp)]
 
 
 def _cell(value):
@@ -97,6 +122,8 @@ def _cell(value):
         return f'"{value}"'
     if isinstance(value, dlarray):
         return "{" + "x".join(str(n) for n in size(value)) + " dlarray}"
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return "{" + "x".join(str(n) for n in value.shape) + f" {value.dtype}" + "}"
     if value is None:
         return "{0x0 double}"
     return str(value)

@@ -10,7 +10,8 @@ from PIL import Image
 
 from minidl import dlarray
 from minidl.backend import gpu_available
-from minidl.data import (DataTable, augmentedImageDatastore, cat, categorical, countEachLabel, hasdata,
+from minidl.table import Table
+from minidl.data import (augmentedImageDatastore, cat, categorical, countEachLabel, hasdata,
                          imageDataAugmenter, imageDatastore, minibatchqueue, onehotencode, read, readimage, reset,
                          splitEachLabel)
 from minidl.random import rng
@@ -55,7 +56,7 @@ def test_files_in_plain_text_order(labelled, tmp_path):
 def test_labels_from_folder_names(labelled):
     assert [str(x) for x in labelled.Labels] == ["a"] * 3 + ["b"] * 3 + ["c"] * 2
     counts = countEachLabel(labelled)
-    assert isinstance(counts, DataTable)
+    assert isinstance(counts, Table)
     assert [str(x) for x in counts.Label] == ["a", "b", "c"] and counts.Count.tolist() == [3, 3, 2]
     assert "Label" in repr(counts) and "Count" in repr(counts)
 

@@ -9,9 +9,8 @@ from .imagedatastore import imageDatastore
 from .minibatchqueue import minibatchqueue
 from .onehot import onehotdecode, onehotencode
 from .split import splitEachLabel
-from .table import DataTable
 
-__all__ = ["DataTable", "augment", "augmentedImageDatastore", "cat", "categorical", "categories", "countEachLabel",
+__all__ = ["augment", "augmentedImageDatastore", "cat", "categorical", "categories", "countEachLabel",
            "countcats", "hasdata", "imageDataAugmenter", "imageDatastore", "isundefined", "minibatchqueue",
            "numpartitions", "onehotdecode", "onehotencode", "partition", "read", "readall", "readimage", "reset",
            "shuffle", "splitEachLabel", "subset"]

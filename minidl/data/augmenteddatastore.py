@@ -7,7 +7,7 @@ from ._validate import option, positive_int
 from .augment import cast_like, imageDataAugmenter
 from .datastore import Datastore
 from .imagedatastore import imageDatastore, read_image_file
-from .table import DataTable
+from ..table import Table
 
 _GRAY_WEIGHTS = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])  # MATLAB's rgb2gray
 
@@ -20,7 +20,7 @@ class augmentedImageDatastore(Datastore):
     [h, w] or [h, w, c]. Each image is first recoloured ("gray2rgb",
     "rgb2gray"), then brought to h x w ("resize": bilinear, skipped when the
     size already matches; "centercrop"; "randcrop"), then augmented with a
-    fresh random draw on every read. ``read()`` returns a DataTable of up to
+    fresh random draw on every read. ``read()`` returns a Table of up to
     ``MiniBatchSize`` (default 128) rows: ``input`` (list of HxWxC arrays) and,
     when ``imds`` has labels, ``response`` (categorical).
     """
@@ -88,8 +88,8 @@ class augmentedImageDatastore(Datastore):
         return images, self._imds._labels[indices]
 
     def read(self, generator=None):
-        """The next mini-batch as a DataTable with ``input`` (and ``response``) columns."""
-        return DataTable(**dict(zip(self._variables(), self._take(self._mini_batch_size, generator))))
+        """The next mini-batch as a Table with ``input`` (and ``response``) columns."""
+        return Table(**dict(zip(self._variables(), self._take(self._mini_batch_size, generator))))
 
     def _prepare(self, path, gen):
         image = read_image_file(path)

@@ -22,5 +22,5 @@ shuffle = _function_form("shuffle", "Shuffled datastore (new object), or reshuff
 subset = _function_form("subset", "New datastore of the observations at 0-based indices.")
 partition = _function_form("partition", "New datastore holding part ``index`` (0-based) of ``n``.")
 numpartitions = _function_form("numpartitions", "Default number of partitions of a datastore.")
-countEachLabel = _function_form("countEachLabel", "Files per label of an imageDatastore, as a DataTable.")
+countEachLabel = _function_form("countEachLabel", "Files per label of an imageDatastore, as a Table.")
 augment = _function_form("augment", "Randomly transformed copy of an image, from an imageDataAugmenter.")

@@ -7,7 +7,7 @@ from PIL import Image, UnidentifiedImageError
 from ._validate import flag, option, positive_int
 from .categorical import categorical, countcats
 from .datastore import Datastore
-from .table import DataTable
+from ..table import Table
 
 # Formats MATLAB's imformats lists that Pillow also decodes.
 DEFAULT_EXTENSIONS = (".bmp", ".cur", ".gif", ".ico", ".jpeg", ".jpg", ".pbm", ".pcx", ".pgm", ".png",
@@ -96,11 +96,11 @@ class imageDatastore(Datastore):
         return [read_image_file(f) for f in self._files]
 
     def countEachLabel(self):
-        """A DataTable with one row per category: ``Label`` (categorical) and ``Count``."""
+        """A Table with one row per category: ``Label`` (categorical) and ``Count``."""
         if self._labels is None:
             raise ValueError("countEachLabel needs labels; create the datastore with LabelSource='foldernames'")
         names = self._labels.categories
-        return DataTable(Label=categorical(names, names), Count=countcats(self._labels))
+        return Table(Label=categorical(names, names), Count=countcats(self._labels))
 
     def __repr__(self):
         files = _preview(self._files)
