@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from minidl import dlarray
+from minidl.testing import gradcheck
 from minidl.data import (cat, categorical, categories, countcats, isundefined, onehotdecode, onehotencode)
 
 
@@ -103,10 +104,23 @@ def test_cat_bad_input():
         cat(0, np.ones(2))
     with pytest.raises(TypeError, match="cannot mix categoricals"):
         cat(2, categorical("a"), np.ones(1))
-    with pytest.raises(TypeError, match="extractdata"):
-        cat(1, dlarray(np.ones(2)))
+    with pytest.raises(ValueError, match="one format for all operands"):
+        cat(3, dlarray(np.ones((2, 2, 1, 1)), "SSCB"), dlarray(np.ones((2, 2)), "SS"))
+    with pytest.raises(ValueError, match="beyond the 2 dimensions"):
+        cat(3, dlarray(np.ones((2, 2)), "SS"))
     with pytest.raises(ValueError, match="at least one"):
         cat(1)
+
+
+def test_cat_of_dlarrays_is_differentiable_and_keeps_the_format():
+    a = dlarray(np.arange(8.0).reshape(2, 2, 2, 1), "SSCB")
+    b = dlarray(np.arange(4.0).reshape(2, 2, 1, 1) + 100, "SSCB")
+    joined = cat(3, a, b)
+    assert joined.fmt == "SSCB" and joined.shape == (2, 2, 3, 1)
+    np.testing.assert_array_equal(joined.data[:, :, 2, 0], b.data[:, :, 0, 0])
+    assert gradcheck(lambda a, b: cat(3, a, b), a, b, elementwise=True)
+    # Unformatted operands get MATLAB's trailing singletons: two vectors stacked side by side.
+    assert cat(2, dlarray(np.ones(3)), dlarray(np.zeros(3))).shape == (3, 2)
 
 
 # -- onehotencode / onehotdecode -----------------------------------------------

@@ -1,4 +1,4 @@
-"""cat: MATLAB's concatenation along a 1-based dimension, for arrays and categoricals."""
+"""cat: MATLAB's concatenation along a 1-based dimension, for arrays, categoricals and dlarrays."""
 from ..backend import array_module
 from ..dlarray import dlarray
 from ._validate import positive_int
@@ -13,8 +13,9 @@ def cat(dim, *arrays):
     elements is an n x 1 column. So ``cat(4, *images)`` stacks HxW or HxWxC
     images into HxWxCxN and ``cat(2, *labels)`` joins scalar categoricals into
     a 1xN categorical. A single list or tuple argument stands for its elements,
-    like ``cat(dim, C{:})``. Operands are NumPy/CuPy arrays (or numbers), or
-    all categoricals.
+    like ``cat(dim, C{:})``. Operands are NumPy/CuPy arrays (or numbers), all
+    categoricals, or dlarrays (then the result is a traced dlarray; formatted
+    operands must share one format and ``dim`` counts its canonical dimensions).
     """
     positive_int(dim, "dim")
     if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)):
@@ -22,7 +23,7 @@ def cat(dim, *arrays):
     if not arrays:
         raise ValueError("cat needs at least one array to concatenate; got none")
     if any(isinstance(a, dlarray) for a in arrays):
-        raise TypeError("cat joins NumPy/CuPy arrays and categoricals; extract dlarray data with extractdata first")
+        return _cat_dlarrays(dim, arrays)
     is_categorical = [isinstance(a, categorical) for a in arrays]
     if any(is_categorical) and not all(is_categorical):
         raise TypeError("cat cannot mix categoricals with other arrays; convert them with categorical() first")
@@ -36,6 +37,23 @@ def cat(dim, *arrays):
         return concatenate([categorical._from_codes(a._codes.reshape(s), a._categories)
                             for a, s in zip(arrays, shapes)], dim - 1)
     return xp.concatenate([a.reshape(s) for a, s in zip(arrays, shapes)], axis=dim - 1)
+
+
+def _cat_dlarrays(dim, arrays):
+    from ..ops._util import as_dlarray
+    from ..ops.shape import concatenate, reshape_raw
+    like = next(a for a in arrays if isinstance(a, dlarray))
+    arrays = [as_dlarray(a, like=like, argname=f"operand {k}") for k, a in enumerate(arrays, start=1)]
+    formats = {a.fmt for a in arrays}
+    if len(formats) > 1:
+        raise ValueError(f"cat of dlarrays needs one format for all operands; got {sorted(formats)}")
+    fmt = formats.pop()
+    if fmt and dim > len(fmt):
+        raise ValueError(f"dim {dim} is beyond the {len(fmt)} dimensions of format {fmt!r}")
+    ndim = len(fmt) if fmt else max(dim, 2, *(a.ndim for a in arrays))
+    shapes = [tuple(a.shape) + (1,) * (ndim - a.ndim) for a in arrays]
+    _check_consistent(shapes, dim)
+    return concatenate([reshape_raw(a, s, fmt) for a, s in zip(arrays, shapes)], dim - 1, fmt)
 
 
 def _check_consistent(shapes, dim):

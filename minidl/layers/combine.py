@@ -1,6 +1,6 @@
 """Layers that combine several inputs: additionLayer and depthConcatenationLayer."""
 from ..formats import find_dims
-from ..ops.shape import scatter
+from ..ops.shape import concatenate
 from . import _args
 from .base import Layer
 
@@ -60,17 +60,7 @@ class DepthConcatenationLayer(_CombinationLayer):
         if not find_dims(first.fmt, "C"):
             raise ValueError(f"Layer {self.Name!r} needs inputs with a 'C' dimension; got format {first.fmt!r}")
         axis = find_dims(first.fmt, "C")[0]
-        shape = list(first.shape)
-        shape[axis] = sum(x.shape[axis] for x in X)
-        # Each input placed into its channel range of a zero array (scatter is differentiable),
-        # then summed: concatenation from ops that already have backward rules.
-        total, start = None, 0
-        for x in X:
-            key = tuple(slice(start, start + x.shape[axis]) if i == axis else slice(None) for i in range(x.ndim))
-            placed = scatter(x, key, shape, first.fmt)
-            total = placed if total is None else total + placed
-            start += x.shape[axis]
-        return total
+        return concatenate(X, axis, first.fmt)
 
     def description(self):
         return f"Depth concatenation of {self.NumInputs} inputs"

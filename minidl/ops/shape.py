@@ -91,6 +91,18 @@ def scatter(g, key, shape, fmt):
     return record(out, fmt, (g,), lambda h: (index(h, key),))
 
 
+def concatenate(xs, axis, fmt):
+    """Join dlarrays along 0-based ``axis`` (same format, other sizes equal); the gradient is sliced back."""
+    xp = array_module(*[x.data for x in xs])
+    data = xp.concatenate([x.data for x in xs], axis=axis)
+    bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+
+    def vjp(g):
+        return tuple(index(g, tuple(slice(a, b) if d == axis else slice(None) for d in range(g.ndim)))
+                     for a, b in zip(bounds[:-1], bounds[1:]))
+    return record(data, fmt, tuple(xs), vjp)
+
+
 def reshape(X, *sz):
     """MATLAB's reshape (column-major, sizes may include one None/[] for "fill") of an unformatted dlarray."""
     require_dlarray(X, "X")
