@@ -262,8 +262,8 @@ def stripdims(X):
 
 
 def extractdata(X):
-    """The plain NumPy/CuPy array inside X, without derivative trace."""
-    return _check(X, "X")._data
+    """A copy of the NumPy/CuPy array inside X, without derivative trace (a value, as MATLAB's)."""
+    return _check(X, "X")._data.copy()
 
 
 def size(X, dim=None):

@@ -189,3 +189,10 @@ def test_transpose_property(rng):
     np.testing.assert_array_equal(extractdata(dlarray(A).T), A.T)
     with pytest.raises(ValueError, match="unformatted"):
         dlarray(A, "SC").T
+
+
+def test_extractdata_is_a_copy_the_caller_may_write_into():
+    X = dlarray(np.arange(4.0), "C")
+    data = extractdata(X)
+    data[:] = -1
+    np.testing.assert_array_equal(extractdata(X), np.arange(4.0))

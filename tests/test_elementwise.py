@@ -320,3 +320,13 @@ def test_mtimes_with_numpy_operand_and_errors(rng):
         dlarray(a, "CB") @ dlarray(b)
     with pytest.raises(TypeError, match="dlarray"):
         dl.mtimes(a, b)
+
+
+def test_power_gradients_at_zero_are_finite_and_right():
+    # d/dx x**0 = 0 everywhere (also at 0); d/dy x**y at x = 0, y > 0 is 0; d/dx x**3 = 3x^2.
+    x = dlarray(np.array([0.0, 4.0]))
+    with np.errstate(all="raise"):
+        g0 = dlfeval(lambda x: dlgradient(dl.sum(x ** 0, "all"), x), x)
+        gy = dlfeval(lambda x, y: dlgradient(dl.sum(x ** y, "all"), y), x, dlarray(np.array([2.0, 0.5])))
+    np.testing.assert_array_equal(extractdata(g0), [0.0, 0.0])
+    np.testing.assert_allclose(extractdata(gy), [0.0, 2.0 * np.log(4.0)])

@@ -255,3 +255,15 @@ def test_dropout_predict_is_identity_and_forward_scales_survivors(rng):
     rng_seed(1)
     same(layer.forward(X)[0], Y)  # the mask comes from minidl's generator
     assert dropoutLayer(0).forward(X)[0] is X
+
+
+def test_layers_keep_their_own_copy_of_given_values():
+    from minidl import dlnetwork
+    W = np.ones((3, 3, 1, 2), np.float32)
+    mean = np.zeros((5, 5, 1), np.float32)
+    net = dlnetwork([imageInputLayer([5, 5, 1], Mean=mean),
+                     convolution2dLayer(3, 2, Weights=W, Bias=np.zeros((1, 1, 2), np.float32))])
+    W[:] = 5
+    mean[:] = 1
+    np.testing.assert_array_equal(extractdata(net.Learnables.Value[0]), np.ones((3, 3, 1, 2)))
+    np.testing.assert_array_equal(np.asarray(net.Layers[0].Mean), np.zeros((5, 5, 1)))

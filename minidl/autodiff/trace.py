@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from .containers import map_dlarrays
 
-_active = []  # stack of open traces; nested dlfeval calls share the outer graph
+_active = []  # stack of open traces; a nested dlfeval starts its own graph from fresh leaves
 
 
 class Trace:

@@ -62,8 +62,8 @@ def initial_value(rule, shape, num_in, num_out, like, generator, argname):
 
 
 def numeric(value, argname):
-    """The array in a given value: floating arrays keep their precision; numbers, lists and
-    integer arrays become single, the type of the values MATLAB's layers create."""
+    """A copy of the array in a given value: floating arrays keep their precision; numbers,
+    lists and integer arrays become single, the type of the values MATLAB's layers create."""
     data = value.data if isinstance(value, dlarray) else value
     if not hasattr(data, "dtype"):
         try:
@@ -72,7 +72,8 @@ def numeric(value, argname):
             raise TypeError(f"{argname} must be numeric; got {type(value).__name__}") from None
     if data.dtype.kind not in "fiu":
         raise TypeError(f"{argname} must be numeric; got data of type {data.dtype}")
-    return data if data.dtype.kind == "f" else data.astype(np.float32)
+    # A copy: the layer must not change when the caller later writes into their array.
+    return data.copy() if data.dtype.kind == "f" else data.astype(np.float32)
 
 
 def parameter(value, argname, ndim=None):

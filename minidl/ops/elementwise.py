@@ -82,10 +82,15 @@ def rdivide(A, B):
 
 def power(A, B):
     def vjp(g, a, b):
-        ga = g * b * a ** (b - 1)
-        # d/db needs log(a); only computed when b is itself traced.
-        gb = g * a ** b * log(a) if b._node is not None else None
-        return ga, gb
+        # At a == b == 0 the exponent b - 1 is bumped to 0, so 0 ** -1 never meets the factor b = 0
+        # (elsewhere the rule is untouched, second derivatives included).
+        both_zero = constant(((a.data == 0) & (b.data == 0)).astype(b.dtype), b.fmt)
+        ga = g * b * a ** (b - 1 + both_zero)
+        if b._node is None:
+            return ga, None
+        # d/db = a**b * log(a); at a == 0 that is 0 (for b > 0), so log(1) stands in for log(0).
+        zero_a = constant((a.data == 0).astype(a.dtype), a.fmt)
+        return ga, g * a ** b * log(a + zero_a)
     return _binary(A, B, lambda x, y: x ** y, vjp)
 
 
