@@ -30,8 +30,11 @@ def mtimes(A, B):
     b2 = reshape_raw(b, b.shape + (1,), "") if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
         raise ValueError(f"mtimes: inner dimensions must agree; A is {a.shape} and B is {b.shape}")
-    out = record(a2.data @ b2.data, "", (a2, b2),
-                 lambda g: (mtimes(g, _swap_last(b2)), mtimes(_swap_last(a2), g)))
+    def vjp(g):
+        # An untraced operand (data, im2col columns of an input image) needs no gradient: skip its product.
+        return (mtimes(g, _swap_last(b2)) if a2._node is not None else None,
+                mtimes(_swap_last(a2), g) if b2._node is not None else None)
+    out = record(a2.data @ b2.data, "", (a2, b2), vjp)
     shape = out.shape
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]
