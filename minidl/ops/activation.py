@@ -19,9 +19,9 @@ def relu(X):
     """max(X, 0); the derivative at 0 is taken as 0."""
     _checked(X, "relu")
     xp = array_module(X.data)
-    mask = X.data > 0
-    return record(xp.where(mask, X.data, 0).astype(X.dtype), X.fmt, (X,),
-                  lambda g: (g * constant(mask.astype(X.dtype), X.fmt),))
+    # The mask is built only if a gradient is asked for, so predict pays for one pass.
+    return record(xp.maximum(X.data, 0), X.fmt, (X,),
+                  lambda g: (g * constant((X.data > 0).astype(X.dtype), X.fmt),))
 
 
 def leakyrelu(X, scaleFactor=0.01):
