@@ -86,3 +86,27 @@ def test_bad_arguments(small, args, kwargs, error, match):
     call = {"net": args[0] if args else net, "data": (X, T), "lossFcn": crossentropy, **kwargs}
     with pytest.raises(error, match=match):
         compressNetworkUsingTaylorPruning(call.pop("net"), call.pop("data"), call.pop("lossFcn"), **call)
+
+
+def test_takes_a_minibatchqueue_over_the_digit_images():
+    """The MATLAB pipeline as data: imageDatastore -> augmentedImageDatastore -> minibatchqueue."""
+    from pathlib import Path
+
+    import seed
+    from minidl import augmentedImageDatastore, cat, imageDatastore, minibatchqueue, onehotencode
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "DigitDataset"
+    imds = imageDatastore(folder, IncludeSubfolders=True, LabelSource="foldernames").subset(np.arange(0, 10000, 50))
+
+    def preprocess(dataX, dataT):
+        return cat(4, *dataX) / 255, onehotencode(cat(2, *dataT), 1)
+
+    mbq = minibatchqueue(augmentedImageDatastore([28, 28], imds), MiniBatchSize=50, MiniBatchFcn=preprocess,
+                         MiniBatchFormat=["SSCB", ""])
+    net = dlnetwork(seed.digits_layers())
+    pruned, info = compressNetworkUsingTaylorPruning(net, mbq, crossentropy, LearnablesReductionGoal=0.1,
+                                                     NumImportanceScoreIterations=2, NumFineTuningIterations=1,
+                                                     generator=np.random.default_rng(0))
+    assert info.StopReason == "LearnablesReductionGoal"
+    assert count_learnables(pruned) <= 0.9 * count_learnables(net)
+    assert len(info.TrainingLoss) == 3 * info.NumIterations
