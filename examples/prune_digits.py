@@ -75,7 +75,9 @@ def main():
     dlnet_1, _, prunableNet, dlnet_2 = seed.main()
 
     print("\n== 2. The custom pruning loop with fine-tuning ==")
-    minidl.rng(0)  # the split examples/train_digits.py made, so validation images were never trained on
+    # The split examples/train_digits.py made with its default --seed 0, so validation images were never
+    # trained on (retraining with another seed needs the same seed here).
+    minidl.rng(0)
     imds = minidl.imageDatastore(ROOT / "data" / "DigitDataset", IncludeSubfolders=True, LabelSource="foldernames")
     imdsPrune, imdsValidation = minidl.splitEachLabel(imds, 0.9, "randomized")
     augimdsPrune = augmentedImageDatastore([28, 28], imdsPrune)

@@ -86,9 +86,10 @@ def _encode(value, where, arrays):
                 "initialized": value.Initialized}
     if isinstance(value, Layer):
         return {"t": "layer", "class": type(value).__name__,
-                "attrs": {name: _encode(v, f"{where}.{name}", arrays) for name, v in vars(value).items()}}
+                "attrs": {name: _layer_attribute(v, f"{where}.{name}", arrays) for name, v in vars(value).items()}}
     if isinstance(value, Table):
-        return {"t": "table", "columns": [[name, each(value[name], lambda i: f".{name}[{i}]")]
+        # Each column as one value, so categorical and array columns keep their type.
+        return {"t": "table", "columns": [[name, _encode(value[name], f"{where}.{name}", arrays)]
                                           for name in value.VariableNames]}
     if isinstance(value, (list, tuple)):
         return {"t": type(value).__name__, "items": each(value, lambda i: f"[{i}]")}
@@ -96,9 +97,16 @@ def _encode(value, where, arrays):
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"cannot save {where}: dict keys must be strings")
         return {"t": "dict", "items": [[k, _encode(v, f"{where}[{k!r}]", arrays)] for k, v in value.items()]}
-    if callable(value):
+    hint = "; save dlnetwork(prunableNet) instead" if hasattr(value, "_to_dlnetwork") else ""
+    raise TypeError(f"cannot save {where}: values of type {type(value).__name__} are not supported{hint}")
+
+
+def _layer_attribute(value, where, arrays):
+    """A layer property; a function (custom initialiser, already used) cannot be stored and loads as None."""
+    from .layers.base import Layer
+    if callable(value) and not isinstance(value, (Layer, dlarray, np.ndarray)):
         return {"t": "none", "was": getattr(value, "__name__", "function")}
-    raise TypeError(f"cannot save {where}: values of type {type(value).__name__} are not supported")
+    return _encode(value, where, arrays)
 
 
 def save(filename, **variables):
@@ -123,7 +131,10 @@ def save(filename, **variables):
             cell[i] = data
         contents[name] = {"json": json.dumps(tree), "arrays": cell}
     contents[_MARKER] = _VERSION
-    scipy.io.savemat(os.fspath(filename), contents, do_compression=True, oned_as="column")
+    filename = os.fspath(filename)
+    if not os.path.splitext(filename)[1]:
+        filename += ".mat"  # as MATLAB's save: load("b") then finds it too
+    scipy.io.savemat(filename, contents, do_compression=True, oned_as="column")
 
 
 def _decode(tree, arrays):
@@ -157,7 +168,7 @@ def _decode(tree, arrays):
     if t == "dict":
         return {k: _decode(v, arrays) for k, v in tree["items"]}
     if t == "table":
-        return Table(**{name: each(column) for name, column in tree["columns"]})
+        return Table(**{name: _decode(column, arrays) for name, column in tree["columns"]})
     if t == "layer":
         cls = _layer_classes().get(tree["class"])
         if cls is None:

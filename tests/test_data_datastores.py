@@ -155,7 +155,7 @@ def test_split_by_count_in_order(labelled):
 
 def test_split_by_proportion_and_several_parts(labelled):
     first, rest = splitEachLabel(labelled, 0.5)
-    assert countEachLabel(first).Count.tolist() == [2, 2, 1]  # 1.5 rounds half up
+    assert countEachLabel(first).Count.tolist() == [1, 1, 1]  # 1.5 rounds down, as MATLAB
     parts = splitEachLabel(labelled, 1, 1)
     assert [p.NumObservations for p in parts] == [3, 3, 2]
 

@@ -88,6 +88,15 @@ def test_values_round_trip(tmp_path):
     assert s.x.shape == () and s.x.dtype == np.float32 and s.empty.shape == (0, 3)
 
 
+def test_table_columns_keep_their_type_and_the_extension_is_added(tmp_path):
+    counts = Table(Label=categorical(["a", "b"]), Count=np.array([3, 4]))
+    minidl.save(tmp_path / "counts", counts=counts)  # MATLAB's save adds .mat
+    assert (tmp_path / "counts.mat").exists()
+    loaded = minidl.load(tmp_path / "counts").counts
+    assert isinstance(loaded.Label, categorical) and list(loaded.Label == "b") == [False, True]
+    assert isinstance(loaded.Count, np.ndarray) and loaded.Count.tolist() == [3, 4]
+
+
 def test_memory_layout_survives(tmp_path):
     # Kernels may sum in a different order for another layout, so the layout is kept for bit-equal results.
     base = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(np.float32)
@@ -150,4 +159,6 @@ def test_save_errors_write_nothing(tmp_path):
         minidl.save(5, x=1)
     with pytest.raises(TypeError, match="dict keys must be strings"):
         minidl.save(path, d={1: 2})
+    with pytest.raises(TypeError, match="values of type function"):
+        minidl.save(path, f=lambda x: x)  # only a layer's used-up initialiser may be dropped
     assert not path.exists()

@@ -20,7 +20,9 @@ class augmentedImageDatastore(Datastore):
     [h, w] or [h, w, c]. Each image is first recoloured ("gray2rgb",
     "rgb2gray"), then brought to h x w ("resize": bilinear, skipped when the
     size already matches; "centercrop"; "randcrop"), then augmented with a
-    fresh random draw on every read. ``read()`` returns a Table of up to
+    fresh random draw on every read (so translations are in output pixels; whether
+    MATLAB augments before or after resizing is not documented, and for same-size
+    images such as the digits it makes no difference). ``read()`` returns a Table of up to
     ``MiniBatchSize`` (default 128) rows: ``input`` (list of HxWxC arrays) and,
     when ``imds`` has labels, ``response`` (categorical).
     """

@@ -12,7 +12,7 @@ def splitEachLabel(imds, *splits, generator=None):
 
     ``splitEachLabel(imds, 750)`` puts 750 files of each label in the first
     datastore and the rest in the second; ``splitEachLabel(imds, 0.7)`` puts 70 %
-    of each label (rounded half up) first. Several counts or proportions give
+    of each label (rounded down, as MATLAB) first. Several counts or proportions give
     more parts. A final ``"randomized"`` (or ``"randomize"``) draws the files of
     each label at random (from ``generator``, default the rng one); otherwise
     they are taken in file order. Each part keeps the original file order.
@@ -52,7 +52,8 @@ def _boundaries(splits, smallest_label):
             raise ValueError(f"splitEachLabel proportions must sum to at most 1; got {list(splits)} "
                              f"(sum {sum(splits)})")
         shares = np.cumsum(splits)
-        return lambda count: np.floor(shares * count + 0.5).astype(int)
+        # Rounded to 9 decimals first so 0.7 * 10 counts as 7, not 7.000000000000001 or 6.999...
+        return lambda count: np.floor(np.round(shares * count, 9)).astype(int)
     if all(value >= 1 and float(value).is_integer() for value in splits):
         cuts = np.cumsum([int(v) for v in splits])
         if cuts[-1] > smallest_label:
