@@ -27,6 +27,7 @@ def test_unknown_keyword_is_a_type_error_naming_it(make):
     (lambda: imageInputLayer([28, 28, 1, 1]), "inputSize"),
     (lambda: imageInputLayer([28, 0]), "inputSize"),
     (lambda: imageInputLayer([2, 2, 3], Mean=np.zeros((1, 1, 2))), "Mean"),
+    (lambda: imageInputLayer([2, 2, 3], Mean=np.zeros((2, 2))), "Mean"),  # HxW fits one channel only
     (lambda: featureInputLayer(0), "numFeatures"),
     (lambda: featureInputLayer(3, StandardDeviation=np.ones(4)), "StandardDeviation"),
     (lambda: convolution2dLayer(3, 0), "numFilters"),

@@ -44,8 +44,12 @@ class _InputLayer(Layer):
         shape = list(data.shape)
         while len(shape) > len(sizes) and shape[-1] == 1:
             shape.pop()
+        # Missing trailing dimensions stand for singletons only where the input has size 1 there
+        # (an HxW mean fits a one-channel image, not a three-channel one), unless it is a scalar.
+        padded = sizes[len(shape):]
         shape += [1] * (len(sizes) - len(shape))
-        if len(shape) != len(sizes) or any(n not in (1, want) for n, want in zip(shape, sizes)):
+        if len(shape) != len(sizes) or any(n not in (1, want) for n, want in zip(shape, sizes)) \
+                or (data.size > 1 and any(n != 1 for n in padded)):
             raise ValueError(f"{argname} must be a scalar, one value per channel or one per element of the "
                              f"{size_text(sizes)} input; got size {size_text(data.shape)}")
         return data.reshape(shape)
