@@ -220,11 +220,18 @@ def asarray(a, dtype=None):
     return xp.asarray(a, dtype=dtype)
 
 
-def _im2col_pick(original):
+def _moved(value, kind, move):
+    """``value`` with ``move`` applied to every ``kind`` array in it (inside plain tuples too)."""
+    if type(value) is tuple:
+        return tuple(_moved(v, kind, move) for v in value)
+    return move(value) if isinstance(value, kind) else value
+
+
+def _host_pick(original):
     def pick(data, numpy_version, cupy_version):
         if not isinstance(data, StrictArray):
             return original(data, numpy_version, cupy_version)
-        return lambda x, *args: asarray(numpy_version(x.get(), *args))
+        return lambda *args: _moved(numpy_version(*_moved(args, StrictArray, StrictArray.get)), np.ndarray, asarray)
     return pick
 
 
@@ -239,22 +246,27 @@ def _scatter_add(out, key, values):
 def host_kernels():
     """Inside this block minidl's device kernels accept StrictArrays.
 
-    im2col/col2im (``minidl.kernels.im2col``) dispatch StrictArrays to their NumPy versions with an
-    explicit round-trip, ``xp.asarray(numpy_version(x.get(), ...))``; ``minidl.kernels.scatter``
+    im2col/col2im (``minidl.kernels.im2col``) and the batch-norm kernels (``minidl.kernels.batchnorm``)
+    dispatch StrictArrays to their NumPy versions with an explicit round-trip: every array argument
+    through ``.get()``, every array result back through ``xp.asarray``; ``minidl.kernels.scatter``
     takes its CuPy branch and finds a ``cupyx`` whose ``scatter_add`` adds into the device buffer.
     What this leaves unchecked is the CuPy side of those kernels: the ElementwiseKernel calls in
-    ``_im2col_cupy``/``_col2im_cupy`` (their C bodies are compiled on the CPU by
-    tests/test_kernels_c.py) and the real ``cupyx.scatter_add``.
+    their ``_*_cupy`` functions (the C bodies are compiled on the CPU by tests/test_kernels_c.py and
+    tests/test_kernels_batchnorm_c.py) and the real ``cupyx.scatter_add``.
     """
+    from .kernels import batchnorm as batchnorm_module
     from .kernels import im2col as im2col_module
-    original_pick = im2col_module._pick
+    modules = (im2col_module, batchnorm_module)
+    original_picks = [module._pick for module in modules]
     original_cupyx = sys.modules.get("cupyx")
-    im2col_module._pick = _im2col_pick(original_pick)
+    for module, original in zip(modules, original_picks):
+        module._pick = _host_pick(original)
     sys.modules["cupyx"] = types.SimpleNamespace(scatter_add=_scatter_add)
     try:
         yield
     finally:
-        im2col_module._pick = original_pick
+        for module, original in zip(modules, original_picks):
+            module._pick = original
         if original_cupyx is None:
             sys.modules.pop("cupyx", None)
         else:

@@ -245,3 +245,67 @@ def test_bad_inputs_specific():
         batchnorm_running_update(o, s, o, np.ones(2))
     with pytest.raises(TypeError):
         batchnorm_running_update(o, s, o, s, Decay=0.5)
+
+
+def _composed_batchnorm(X, offset, scale, eps):
+    """The training form written out with differentiable primitive ops (no fused kernel)."""
+    from minidl.ops.elementwise import sqrt
+    from minidl.ops.reduce import sum_over
+    axes = tuple(i for i, label in enumerate(X.fmt) if label != "C")
+    count = int(np.prod([X.shape[a] for a in axes]))
+    mu = sum_over(X, axes) / count
+    xc = X - mu
+    var = sum_over(xc * xc, axes) / count
+    return xc / sqrt(var + eps) * scale + offset, mu, var
+
+
+@pytest.mark.parametrize("layout", ["C-contiguous", "channel-major"])
+def test_fused_training_matches_composed_float32(layout):
+    """Values and first-order gradients (through Y, mu and sigmaSq) agree to float32 rounding."""
+    rng = np.random.default_rng(7)
+    buffer = (rng.standard_normal((5, 16, 6, 6)) * 3 + 2).astype(np.float32)  # (C, N, H, W)
+    x = buffer.transpose(2, 3, 0, 1)  # (H, W, C, N) view, as conv outputs are
+    if layout == "C-contiguous":
+        x = np.ascontiguousarray(x)
+    weights = [rng.standard_normal(s).astype(np.float32) for s in (x.shape, (1, 1, 5, 1), (1, 1, 5, 1))]
+    offset, scale = (rng.standard_normal((1, 1, 5, 1)).astype(np.float32) for _ in range(2))
+
+    def loss(norm):
+        def f(X, o, s):
+            Y, mu, var = norm(X, o, s)
+            value = dlsum(dlsum(dlsum(dlsum(Y * Y * dlarray(weights[0], "SSCB")))))
+            value = value + dlsum(dlsum(dlsum(dlsum(mu * weights[1] + var * weights[2]))))
+            return (Y, mu, var), dlgradient(value, X, o, s)
+        return dlfeval(f, dlarray(x, "SSCB"), dlarray(offset), dlarray(scale))
+
+    fused = loss(lambda X, o, s: batchnorm(X, o, s))
+    composed = loss(lambda X, o, s: _composed_batchnorm(X, o, s, 1e-5))
+    for got, want in zip(fused[0] + fused[1], composed[0] + composed[1]):
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got.data.reshape(want.shape), want.data,
+                                   rtol=1e-4, atol=1e-5 * float(np.max(np.abs(want.data))))
+
+
+def test_higher_derivative_path_gives_same_first_gradients():
+    """With EnableHigherDerivatives the gradients come from the composed closed form: same values."""
+    rng = np.random.default_rng(8)
+    X = dlarray(rng.standard_normal((3, 2, 4, 5)), "SSCB")
+    offset, scale = dlarray(rng.standard_normal(4)), dlarray(rng.standard_normal(4))
+    w = dlarray(rng.standard_normal(X.shape), "SSCB")
+
+    def f(X, o, s, higher):
+        Y = batchnorm(X, o, s)[0]
+        return dlgradient(dlsum(dlsum(dlsum(dlsum(Y * Y * w)))), X, o, s, EnableHigherDerivatives=higher)
+
+    for fused, composed in zip(dlfeval(f, X, offset, scale, False), dlfeval(f, X, offset, scale, True)):
+        np.testing.assert_allclose(fused.data, composed.data, rtol=1e-10, atol=1e-12)
+
+
+def test_training_form_mixed_precision_types():
+    """Statistics keep X's type; Y is single when any operand is single (MATLAB's rule)."""
+    x = np.random.default_rng(9).standard_normal((3, 3, 2, 4))
+    for x_type, p_type, y_type in [(np.float64, np.float32, np.float32), (np.float32, np.float64, np.float32),
+                                   (np.float64, np.float64, np.float64)]:
+        Y, mu, sigmaSq = batchnorm(dlarray(x.astype(x_type), "SSCB"), dlarray(np.zeros(2, p_type)),
+                                   dlarray(np.ones(2, p_type)))
+        assert (Y.dtype, mu.dtype, sigmaSq.dtype) == (y_type, x_type, x_type)

@@ -2,16 +2,23 @@
 
 Both centre X over some dimensions, divide by sqrt(variance + Epsilon) and apply a
 per-channel scale and offset. Everything is composed of differentiable ops, so the
-backward pass is itself traced and gradients of gradients work.
+backward pass is itself traced and gradients of gradients work, except batchnorm's
+training form: one op on the fused kernels of minidl.kernels.batchnorm, whose
+first-order backward is fused too and whose higher derivatives go through the same
+closed form written with differentiable ops.
 """
 import math
 import numbers
 
+import numpy as np
+
+from ..autodiff.trace import is_recording, record
 from ..formats import find_dims
-from ._util import as_dlarray, require_dlarray, require_float
-from .elementwise import sqrt
+from ..kernels import batchnorm as kernels
+from ._util import as_dlarray, constant, require_dlarray, require_float
+from .elementwise import _cast, sqrt
 from .reduce import sum_over
-from .shape import reshape_raw
+from .shape import broadcast_to, reshape_raw
 
 MIN_EPSILON = 1e-5  # MATLAB refuses smaller values
 
@@ -91,22 +98,57 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     eps = _epsilon(Epsilon, name)
     C = X.shape[channel]
     offset = as_dlarray(offset, like=X, argname="offset")
-    scale = _per_channel(as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X"), X, channel)
-    shift = _per_channel(as_vector(offset, C, X, "offset", "one per channel of X"), X, channel)
+    scale = as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X")
+    shift = as_vector(offset, C, X, "offset", "one per channel of X")
     if (trainedMean is None) != (trainedVariance is None):
         raise TypeError(f"{name}: give both trainedMean and trainedVariance (inference form) or neither (training form)")
-    if trainedMean is not None:
-        mean = _per_channel(as_vector(trainedMean, C, X, "trainedMean", "one per channel of X"), X, channel)
-        var = _per_channel(as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X"), X, channel)
-        xc = X - mean
-    else:
-        axes = tuple(i for i in range(X.ndim) if i != channel)
-        xc, mean, var = _centre(X, axes)
+    if trainedMean is None:
+        Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps)
+        return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
+    scale, shift = _per_channel(scale, X, channel), _per_channel(shift, X, channel)
+    mean = _per_channel(as_vector(trainedMean, C, X, "trainedMean", "one per channel of X"), X, channel)
+    var = _per_channel(as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X"), X, channel)
     # Folding scale into 1/sqrt(var + eps) on the small per-channel arrays saves a pass over X.
-    Y = xc * (scale / sqrt(var + eps)) + shift
-    if trainedMean is not None:
-        return Y
-    return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
+    return (X - mean) * (scale / sqrt(var + eps)) + shift
+
+
+def _batchnorm_training(X, scale, shift, channel, eps):
+    """Y and the (C,) batch mean and variance, each one recorded op over the fused kernels.
+
+    The arithmetic runs in X's type; Y then takes MATLAB's result type (single if any
+    operand is single), as the composed form would give.
+    """
+    dtype = np.float32 if np.float32 in (X.dtype, scale.dtype, shift.dtype) else np.float64
+    scale, shift = _cast(scale, X.dtype), _cast(shift, X.dtype)
+    layout = kernels.Rows(X.data, channel)
+    y, mean, var, saved = kernels.forward(layout.rows(X.data), scale.data, shift.data, eps)
+    M = X.size // X.shape[channel]
+
+    def vjp(g):
+        if is_recording():  # gradients that will be differentiated again
+            return _training_gradients(g, X, scale, channel, eps)
+        dx, dscale, doffset = kernels.backward(layout.rows(g.data), scale.data, saved)
+        return constant(layout.restore(dx), X.fmt), constant(dscale), constant(doffset)
+
+    Y = _cast(record(layout.restore(y), X.fmt, (X, scale, shift), vjp), dtype)
+    mean = record(mean, "", (X,), lambda g: (broadcast_to(_per_channel(g, X, channel), X.shape, X.fmt) * (1 / M),))
+    # d var / dX = 2 (X - mean) / M: the mean's own dependence on X drops out as the deviations sum to zero.
+    var = record(var, "", (X,),
+                 lambda g: (_per_channel(g * (2 / M), X, channel) * (X - _per_channel(mean, X, channel)),))
+    return Y, mean, var
+
+
+def _training_gradients(g, X, scale, channel, eps):
+    """The fused backward's closed form in differentiable ops: dX, dscale, doffset for upstream g."""
+    axes = tuple(i for i in range(X.ndim) if i != channel)
+    M = X.size // X.shape[channel]
+    xc, _, var = _centre(X, axes)
+    inv_std = 1 / sqrt(var + eps)
+    xhat = xc * inv_std
+    gs = g * _per_channel(scale, X, channel)
+    dX = inv_std * (1 / M) * (M * gs - sum_over(gs, axes) - xhat * sum_over(gs * xhat, axes))
+    C = (X.shape[channel],)
+    return dX, reshape_raw(sum_over(g * xhat, axes), C, ""), reshape_raw(sum_over(g, axes), C, "")
 
 
 def _decay(value, argname):
