@@ -5,8 +5,8 @@ import scipy.io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import seed
-from test_network import images, small_layers
-from test_network_graph import residual_net
+from network_nets import images, small_layers
+from network_nets import residual_net
 
 import minidl
 from minidl import dlarray

@@ -5,8 +5,8 @@ import pytest
 import seed
 
 from minidl.layers import (LayerArray, additionLayer, batchNormalizationLayer, convolution2dLayer, dropoutLayer,
-                           fill_names, fullyConnectedLayer, imageInputLayer, maxPooling2dLayer, reluLayer,
-                           softmaxLayer)
+                           fill_names, imageInputLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
+
 
 def initialised(layers):
     """Each layer initialised with the example input it would see in the network."""

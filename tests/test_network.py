@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import seed
+from network_nets import images, small_layers, small_net, snapshot
 from minidl import dlarray
 from minidl.layers import (batchNormalizationLayer, convolution2dLayer, fullyConnectedLayer, imageInputLayer,
-                           maxPooling2dLayer, reluLayer, softmaxLayer)
+                           reluLayer, softmaxLayer)
 from minidl.network import dlnetwork, forward, initialize, predict, summary
 from minidl.table import Table
 
@@ -24,27 +25,6 @@ DIGITS_DISPLAY = """\
 
   View summary with summary.
 """
-
-
-def small_layers(size=8, classes=3, dtype=np.float32):
-    """conv-BN-ReLU-pool-FC-softmax on size x size x 1 images, without input normalisation."""
-    return [imageInputLayer([size, size, 1], Name="input", Normalization="none"),
-            convolution2dLayer(3, 4, Padding="same", Name="conv"), batchNormalizationLayer(Name="bn"),
-            reluLayer(Name="relu"), maxPooling2dLayer(2, Stride=2, Name="pool"),
-            fullyConnectedLayer(classes, Name="fc"), softmaxLayer(Name="softmax")]
-
-
-def small_net(seed=0, **kwargs):
-    net = dlnetwork(small_layers(**kwargs), Initialize=False)
-    return initialize(net, generator=np.random.default_rng(seed))
-
-
-def images(size=8, n=5, seed=1, dtype=np.float32):
-    return dlarray(np.random.default_rng(seed).standard_normal((size, size, 1, n)).astype(dtype), "SSCB")
-
-
-def snapshot(table):
-    return [np.array(v.data, copy=True) for v in table.Value]
 
 
 def assert_same_arrays(table, arrays):

@@ -5,29 +5,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from network_nets import residual_images, residual_layers, residual_net
 
 from minidl import dlarray
 from minidl.layers import (additionLayer, batchNormalizationLayer, convolution2dLayer, depthConcatenationLayer,
-                           fullyConnectedLayer, imageInputLayer, leakyReluLayer, reluLayer, softmaxLayer)
+                           fullyConnectedLayer, imageInputLayer, leakyReluLayer, reluLayer)
 from minidl.network import (addLayers, connectLayers, disconnectLayers, dlnetwork, initialize, predict, removeLayers,
                             replaceLayer)
-
-
-def residual_layers():
-    return [imageInputLayer([6, 6, 2], Name="input", Normalization="none"),
-            convolution2dLayer(3, 2, Padding="same", Name="conv1"), reluLayer(Name="relu1"),
-            convolution2dLayer(3, 2, Padding="same", Name="conv2"), additionLayer(2, Name="add"),
-            reluLayer(Name="relu2"), fullyConnectedLayer(3, Name="fc"), softmaxLayer(Name="softmax")]
-
-
-def residual_net(seed=0):
-    net = addLayers(dlnetwork(), residual_layers())
-    net = connectLayers(net, "relu1", "add/in2")
-    return initialize(net, generator=np.random.default_rng(seed))
-
-
-def images(shape=(6, 6, 2, 3), seed=1):
-    return dlarray(np.random.default_rng(seed).standard_normal(shape).astype(np.float32), "SSCB")
 
 
 def test_residual_network_connections_and_values():
@@ -35,7 +19,7 @@ def test_residual_network_connections_and_values():
     assert net.Connections.Source == ["input", "conv1", "relu1", "conv2", "add", "relu2", "fc", "relu1"]
     assert net.Connections.Destination == ["conv1", "relu1", "conv2", "add/in1", "relu2", "fc", "softmax", "add/in2"]
     assert net.InputNames == ["input"] and net.OutputNames == ["softmax"] and net.Initialized
-    X = images()
+    X = residual_images()
     by_name = {layer.Name: layer for layer in net.Layers}
     r1 = by_name["relu1"].predict(by_name["conv1"].predict(X))
     summed = by_name["add"].predict(by_name["conv2"].predict(r1), r1)
@@ -57,11 +41,11 @@ def test_unconnected_input_is_reported_and_can_be_connected_later():
 
 def test_example_inputs_for_inputs_without_input_layer():
     layers = [convolution2dLayer(3, 2, Name="conv"), reluLayer(Name="relu"), fullyConnectedLayer(2, Name="fc")]
-    X = images((5, 5, 2, 1))
+    X = residual_images((5, 5, 2, 1))
     net = dlnetwork(layers, X)
     assert net.InputNames == ["conv"] and net.Initialized
     assert net.Learnables.Value[0].shape == (3, 3, 2, 2) and net.Learnables.Value[2].shape == (2, 18)
-    assert predict(net, images((5, 5, 2, 4))).shape == (2, 4)
+    assert predict(net, residual_images((5, 5, 2, 4))).shape == (2, 4)
     with pytest.raises(TypeError, match="example input for 'conv' must be a formatted dlarray"):
         dlnetwork(layers, dlarray(np.zeros((5, 5, 2, 1), np.float32)))
     with pytest.raises(TypeError, match="one example input per network input .*got 2"):
@@ -237,4 +221,4 @@ def test_initialisation_infers_sizes_or_names_the_layer(size, filter_size, paddi
         return
     net = dlnetwork(layers)
     assert net.Learnables.Value[2].shape == (2, out * out * 3)
-    assert predict(net, images((size, size, 1, 2)), Outputs="conv").shape == (out, out, 3, 2)
+    assert predict(net, residual_images((size, size, 1, 2)), Outputs="conv").shape == (out, out, 3, 2)

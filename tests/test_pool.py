@@ -10,7 +10,7 @@ from minidl.ops.elementwise import tanh
 from minidl.ops.pool import avgpool, maxpool
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
-from test_conv import explicit_padding, windows
+from window_oracles import explicit_padding, windows
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

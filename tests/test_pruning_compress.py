@@ -1,7 +1,7 @@
 """compressNetworkUsingTaylorPruning on a small network and a generated data set."""
 import numpy as np
 import pytest
-from test_pruning import build, conv_block, head, image_input
+from pruning_nets import build, conv_block, head, image_input
 
 from minidl import crossentropy, dlarray
 from minidl.layers import globalAveragePooling2dLayer

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import seed
-from test_pruning import (build, chain, conv_block, head, image_input, images, residual_net, scored,
+from pruning_nets import (build, chain, conv_block, head, image_input, images, residual_net, scored,
                           targets)
 
 from minidl import crossentropy, dlarray, dlfeval, dlgradient

@@ -2,7 +2,7 @@
 import copy
 
 import numpy as np
-from test_network import images, small_layers
+from network_nets import images, small_layers
 
 from minidl import crossentropy, dlarray, dlfeval, dlgradient
 from minidl.network import dlnetwork, forward, initialize, predict
