@@ -1,37 +1,25 @@
 """The CUDA C bodies of the batch-norm CuPy kernels, compiled for the CPU and compared with the NumPy kernels.
 
-Same harness as tests/test_kernels_c.py: each ElementwiseKernel body runs in a C loop over ``i``.
+Same harness (tests/c_harness.py): each ElementwiseKernel body runs in a C loop over ``i``.
 """
 import ctypes
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_kernels_c import C_TYPES, c_function
+from c_harness import C_TYPES, build_library
 
 from minidl.kernels import batchnorm as kernels
 
+PREFIX = "batchnorm"
 KERNELS = {"apply": (kernels.APPLY_PARAMS, kernels.APPLY_OUTPUT, kernels.APPLY_BODY),
            "backward": (kernels.BACKWARD_PARAMS, kernels.BACKWARD_OUTPUT, kernels.BACKWARD_BODY)}
 
 
 @pytest.fixture(scope="module", params=sorted(C_TYPES))
 def library(request, tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not found: the CUDA C kernel bodies cannot be compiled on the CPU")
-    c_type = request.param
-    folder = tmp_path_factory.mktemp(f"batchnorm_{c_type}")
-    source = f"#include <stddef.h>\ntypedef {c_type} T;\n" + "".join(
-        c_function(name, *parts) for name, parts in KERNELS.items())
-    (folder / "kernels.c").write_text(source)
-    built = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-shared", "-fPIC",
-                            "-o", str(folder / "kernels.so"), str(folder / "kernels.c")],
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    return ctypes.CDLL(str(folder / "kernels.so")), *C_TYPES[c_type]
+    return build_library(KERNELS, request.param, tmp_path_factory.mktemp(f"{PREFIX}_{request.param}"))
 
 
 def call(library, name, shape, arrays, scalars, C, B):

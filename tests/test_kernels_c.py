@@ -1,56 +1,25 @@
-"""The CUDA C bodies of the CuPy kernels, compiled for the CPU and compared with the NumPy kernels.
-
-No GPU here, so each ElementwiseKernel body is pasted into a C function that declares
-the kernel's parameter names and loops the body over ``i``, built with the system gcc and
-called through ctypes. A body that is wrong for the CPU is wrong for the GPU too.
-"""
+"""The CUDA C bodies of the im2col/col2im CuPy kernels, compiled for the CPU (tests/c_harness.py)
+and compared with the NumPy kernels. A body that is wrong for the CPU is wrong for the GPU too."""
 import ctypes
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from c_harness import C_TYPES, build_library
+
 from minidl.kernels import im2col as kernels
 from minidl.kernels.im2col import Window
 
-C_TYPES = {"double": (np.float64, ctypes.c_double), "float": (np.float32, ctypes.c_float)}
+PREFIX = "im2col"
 KERNELS = {"im2col": (kernels.IM2COL_PARAMS, kernels.IM2COL_OUTPUT, kernels.IM2COL_BODY),
            "col2im": (kernels.COL2IM_PARAMS, kernels.COL2IM_OUTPUT, kernels.COL2IM_BODY)}
 
 
-def c_function(name, params, output, body):
-    """C source running an ElementwiseKernel body for every i, with CuPy's names as C variables."""
-    declarations = []
-    for param in params.split(","):
-        words = param.split()
-        if words[0] == "raw":
-            declarations.append(f"const T *{words[2]}")
-        else:
-            declarations.append({"int32": "int", "T": "T"}[words[0]] + f" {words[1]}")
-    out_type, out_name = output.split()
-    return (f"void {name}({out_type} *out_, ptrdiff_t size_, {', '.join(declarations)}) {{\n"
-            f"    for (ptrdiff_t i = 0; i < size_; ++i) {{\n"
-            f"        {out_type} {out_name};\n{body}\n"
-            f"        out_[i] = {out_name};\n    }}\n}}\n")
-
-
 @pytest.fixture(scope="module", params=sorted(C_TYPES))
 def library(request, tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not found: the CUDA C kernel bodies cannot be compiled on the CPU")
-    c_type = request.param
-    folder = tmp_path_factory.mktemp(f"kernels_{c_type}")
-    source = f"#include <stddef.h>\ntypedef {c_type} T;\n" + "".join(
-        c_function(name, *parts) for name, parts in KERNELS.items())
-    (folder / "kernels.c").write_text(source)
-    built = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-shared", "-fPIC",
-                            "-o", str(folder / "kernels.so"), str(folder / "kernels.c")],
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    return ctypes.CDLL(str(folder / "kernels.so")), *C_TYPES[c_type]
+    return build_library(KERNELS, request.param, tmp_path_factory.mktemp(f"{PREFIX}_{request.param}"))
 
 
 def call(library, name, out_shape, raw, window, image_size, *extra):
