@@ -254,19 +254,15 @@ def host_kernels():
     their ``_*_cupy`` functions (the C bodies are compiled on the CPU by tests/test_kernels_c.py and
     tests/test_kernels_batchnorm_c.py) and the real ``cupyx.scatter_add``.
     """
-    from .kernels import batchnorm as batchnorm_module
-    from .kernels import im2col as im2col_module
-    modules = (im2col_module, batchnorm_module)
-    original_picks = [module._pick for module in modules]
+    from .kernels import dispatch
+    original_pick = dispatch.pick
     original_cupyx = sys.modules.get("cupyx")
-    for module, original in zip(modules, original_picks):
-        module._pick = _host_pick(original)
+    dispatch.pick = _host_pick(original_pick)
     sys.modules["cupyx"] = types.SimpleNamespace(scatter_add=_scatter_add)
     try:
         yield
     finally:
-        for module, original in zip(modules, original_picks):
-            module._pick = original
+        dispatch.pick = original_pick
         if original_cupyx is None:
             sys.modules.pop("cupyx", None)
         else:

@@ -40,3 +40,11 @@ def build_library(kernels, c_type, folder):
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     return ctypes.CDLL(str(folder / "kernels.so")), *C_TYPES[c_type]
+
+
+def library_fixture(kernels, prefix):
+    """A module-scoped pytest fixture giving build_library's result, once for float and once for double."""
+    @pytest.fixture(scope="module", params=sorted(C_TYPES))
+    def library(request, tmp_path_factory):
+        return build_library(kernels, request.param, tmp_path_factory.mktemp(f"{prefix}_{request.param}"))
+    return library

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from c_harness import C_TYPES, build_library
+from c_harness import library_fixture
 
 from minidl.kernels import batchnorm as kernels
 
@@ -17,9 +17,7 @@ KERNELS = {"apply": (kernels.APPLY_PARAMS, kernels.APPLY_OUTPUT, kernels.APPLY_B
            "backward": (kernels.BACKWARD_PARAMS, kernels.BACKWARD_OUTPUT, kernels.BACKWARD_BODY)}
 
 
-@pytest.fixture(scope="module", params=sorted(C_TYPES))
-def library(request, tmp_path_factory):
-    return build_library(KERNELS, request.param, tmp_path_factory.mktemp(f"{PREFIX}_{request.param}"))
+library = library_fixture(KERNELS, PREFIX)
 
 
 def call(library, name, shape, arrays, scalars, C, B):

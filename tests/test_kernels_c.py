@@ -3,11 +3,10 @@ and compared with the NumPy kernels. A body that is wrong for the CPU is wrong f
 import ctypes
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from c_harness import C_TYPES, build_library
+from c_harness import library_fixture
 
 from minidl.kernels import im2col as kernels
 from minidl.kernels.im2col import Window
@@ -17,9 +16,7 @@ KERNELS = {"im2col": (kernels.IM2COL_PARAMS, kernels.IM2COL_OUTPUT, kernels.IM2C
            "col2im": (kernels.COL2IM_PARAMS, kernels.COL2IM_OUTPUT, kernels.COL2IM_BODY)}
 
 
-@pytest.fixture(scope="module", params=sorted(C_TYPES))
-def library(request, tmp_path_factory):
-    return build_library(KERNELS, request.param, tmp_path_factory.mktemp(f"{PREFIX}_{request.param}"))
+library = library_fixture(KERNELS, PREFIX)
 
 
 def call(library, name, out_shape, raw, window, image_size, *extra):

@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 
 from ..backend import array_module
+from . import dispatch
 
 
 class Rows:
@@ -121,16 +122,7 @@ def _backward_cupy(dy, scale, saved):
     return dx, sum_dy_xhat, sum_dy
 
 
-# -- dispatch ------------------------------------------------------------------
-
-def _pick(data, numpy_version, cupy_version):
-    xp = array_module(data)
-    if xp is np:
-        return numpy_version
-    if xp.__name__ == "cupy":
-        return cupy_version
-    raise TypeError(f"batch-norm kernels exist for NumPy and CuPy arrays only; got {type(data).__name__}")
-
+# -- entry points (NumPy or CuPy by the data) ---------------------------------
 
 def forward(x, scale, offset, eps):
     """Training-mode batch norm of the (A, C, B) array ``x`` with (C,) ``scale`` and ``offset``.
@@ -138,9 +130,9 @@ def forward(x, scale, offset, eps):
     Returns ``(y, mean, var, saved)``: y as (A, C, B), the (C,) mean and biased variance, and
     what :func:`backward` needs.
     """
-    return _pick(x, _forward_numpy, _forward_cupy)(x, scale, offset, eps)
+    return dispatch.pick(x, _forward_numpy, _forward_cupy)(x, scale, offset, eps)
 
 
 def backward(dy, scale, saved):
     """``(dx, dscale, doffset)`` for the upstream gradient ``dy`` of :func:`forward`'s y, same layout."""
-    return _pick(dy, _backward_numpy, _backward_cupy)(dy, scale, saved)
+    return dispatch.pick(dy, _backward_numpy, _backward_cupy)(dy, scale, saved)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..backend import array_module
+from . import dispatch
 
 
 class Window(NamedTuple):
@@ -147,16 +147,7 @@ def _col2im_cupy(cols, window, image_size):
     return img.transpose(2, 3, 0, 1)
 
 
-# -- dispatch ------------------------------------------------------------------
-
-def _pick(data, numpy_version, cupy_version):
-    xp = array_module(data)
-    if xp is np:
-        return numpy_version
-    if xp.__name__ == "cupy":
-        return cupy_version
-    raise TypeError(f"im2col/col2im have kernels for NumPy and CuPy arrays only; got {type(data).__name__}")
-
+# -- entry points (NumPy or CuPy by the data) ---------------------------------
 
 def im2col(x, window, pad_value=0.0):
     """Windows of the (H, W, C, N) image ``x`` as a C-contiguous (C, FH, FW, N, Ho, Wo) array.
@@ -164,10 +155,10 @@ def im2col(x, window, pad_value=0.0):
     ``cols[c, i, j, n, ho, wo] = xpad[ho*sh + i*dh, wo*sw + j*dw, c, n]``, where ``xpad`` is
     ``x`` padded with ``pad_value`` (0 for convolution, -inf for max pooling).
     """
-    return _pick(x, _im2col_numpy, _im2col_cupy)(x, window, pad_value)
+    return dispatch.pick(x, _im2col_numpy, _im2col_cupy)(x, window, pad_value)
 
 
 def col2im(cols, window, image_size):
     """Adjoint of im2col (zero padding): the (H, W, C, N) image that sums each column entry
     back onto the pixel it came from; entries that came from padding are dropped."""
-    return _pick(cols, _col2im_numpy, _col2im_cupy)(cols, window, image_size)
+    return dispatch.pick(cols, _col2im_numpy, _col2im_cupy)(cols, window, image_size)
