@@ -12,6 +12,7 @@ connected layer reading it absorbs, its weight columns permuted from ONNX's row-
 (c, h, w) order into MATLAB's column-major one.
 """
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ class Network:
             self.readers[output.name] = self.readers.get(output.name, 0) + 1
 
     def unique(self, hint):
-        base = hint.replace("/", "_").strip("_") or "layer"
+        base = re.sub(r"\W", "_", hint).strip("_") or "layer"  # as MATLAB makes names valid identifiers
         name, k = base, 0
         while name in self.layers:
             k += 1
@@ -422,12 +423,14 @@ def _read_model(filename, onnx):
 def _shapes(graph):
     shapes = {}
     for info in list(graph.input) + list(graph.value_info) + list(graph.output):
+        if not info.type.tensor_type.HasField("shape"):
+            continue
         dims = info.type.tensor_type.shape.dim
         shapes[info.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
     return shapes
 
 
-def _fold_constants(graph, shapes, constants, numpy_helper):
+def _fold_constants(graph, shapes, constants):
     """Constants of every node whose inputs are all known; returns the nodes left to import."""
     from onnx.reference import ReferenceEvaluator
     left = []
@@ -458,11 +461,15 @@ def importNetworkFromONNX(filename):
     onnx = require("onnx")
     from onnx import helper, numpy_helper
     model, opset = _read_model(filename, onnx)
-    model = onnx.shape_inference.infer_shapes(model)
     graph = model.graph
-    shapes = _shapes(graph)
     constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    nodes = _fold_constants(graph, shapes, constants, numpy_helper)
+    nodes = _fold_constants(graph, _shapes(onnx.shape_inference.infer_shapes(model).graph), constants)
+    # Sizes again with the folded constants in place, so they are known after a folded Reshape too.
+    used = {name for node in nodes for name in node.input if name in constants}
+    folded = helper.make_graph(nodes, graph.name, [i for i in graph.input if i.name not in constants], graph.output,
+                               [numpy_helper.from_array(np.asarray(constants[name]), name) for name in sorted(used)])
+    folded = helper.make_model(folded, opset_imports=model.opset_import, ir_version=model.ir_version)
+    shapes = _shapes(onnx.shape_inference.infer_shapes(folded).graph)
     unsupported = sorted({node.op_type for node in nodes
                           if node.op_type not in IMPORTERS or node.domain not in ("", "ai.onnx")})
     if unsupported:
