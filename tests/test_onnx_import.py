@@ -211,3 +211,20 @@ def test_feature_input_with_gemm_and_a_constant_reshape(tmp_path):
                     const("w2", normal(4, 3))]
     net = _run_small(tmp_path, nodes, initializers, (5,), output_rank=2)
     assert net.Layers[0].class_name == "FeatureInputLayer"
+
+
+@pytest.mark.parametrize("normalization", ["none", "zerocenter", "zscore", "rescale-zero-one", "rescale-symmetric"])
+def test_every_input_normalisation_comes_back_from_its_export(tmp_path, normalization):
+    stats = {"zerocenter": dict(Mean=normal(1, 1, 2)), "zscore": dict(Mean=normal(3, 4, 2), StandardDeviation=2.5),
+             "rescale-zero-one": dict(Min=-1.5, Max=normal(1, 1, 2) + 2),
+             "rescale-symmetric": dict(Min=normal(3, 4, 2) - 2, Max=1.5)}.get(normalization, {})
+    net = minidl.dlnetwork([minidl.imageInputLayer([3, 4, 2], Normalization=normalization, **stats),
+                            minidl.convolution2dLayer(2, 3), minidl.fullyConnectedLayer(2)])
+    exportONNXNetwork(net, tmp_path / "n.onnx")
+    again = importNetworkFromONNX(tmp_path / "n.onnx")
+    # rescale-zero-one comes back as the zscore with Mean = Min and StandardDeviation = Max - Min it is
+    expected = "zscore" if normalization == "rescale-zero-one" else normalization
+    assert again.Layers[0].Normalization == expected
+    X = images((2, 3, 4), n=3, seed=9)
+    assert np.max(np.abs(scores(again, X) - scores(net, X))) < TOLERANCE
+    assert np.max(np.abs(run_onnxruntime(tmp_path / "n.onnx", X) - scores(net, X))) < TOLERANCE

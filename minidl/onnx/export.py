@@ -88,7 +88,7 @@ def _feature_input(g, layer, inputs, sizes, out):
 
 
 def _normalized(g, layer, x, layout):
-    """Sub/Div/Mul nodes computing the input layer's Normalization, as minidl does."""
+    """Sub and Div nodes computing the input layer's Normalization, as minidl does."""
     mode = layer.Normalization
     if mode == "none":
         return x
@@ -102,12 +102,11 @@ def _normalized(g, layer, x, layout):
         if mode == "zscore":
             x = step("Div", layout(layer.StandardDeviation), "StandardDeviation")
         return x
+    symmetric = mode == "rescale-symmetric"
+    # 2 * (x - Min) / (Max - Min) - 1 as (x - Min) / ((Max - Min) / 2) - 1: halving is exact, so is the result.
     x = step("Sub", layout(layer.Min), "Min")
-    x = step("Div", layout(layer.Max) - layout(layer.Min), "Range")
-    if mode == "rescale-symmetric":
-        x = step("Mul", np.float32(2), "Two")
-        x = step("Sub", np.float32(1), "One")
-    return x
+    x = step("Div", (layout(layer.Max) - layout(layer.Min)) / (2 if symmetric else 1), "Range")
+    return step("Sub", np.float32(1), "One") if symmetric else x
 
 
 def _convolution(g, layer, inputs, sizes, out):
