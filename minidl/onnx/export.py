@@ -124,10 +124,14 @@ def _batch_normalization(g, layer, inputs, sizes, out):
 
 
 def _group_normalization(g, layer, inputs, sizes, out):
-    """Reshape to (N, G, rest), InstanceNormalization (valid from opset 6), reshape back, scale, offset."""
-    shape, fmt = sizes[0]
+    """GroupNormalization from opset 21 (per-channel scale and offset, as MATLAB's); before it, reshape
+    to (N, G, rest), InstanceNormalization (valid from opset 6), reshape back, scale, offset."""
     channels = layer.NumChannels
     groups = {"all-channels": 1, "channel-wise": channels}.get(layer.NumGroups, layer.NumGroups)
+    if g.opset >= 21:
+        return g.node("GroupNormalization", [inputs[0], g.constant(out + "_Scale", host(layer.Scale).ravel()),
+                                             g.constant(out + "_Offset", host(layer.Offset).ravel())], out,
+                      num_groups=groups, epsilon=layer.Epsilon)
     onnx_dims = onnx_shape(sizes[0])[1:]
     grouped = g.node("Reshape", [inputs[0], g.constant(out + "_grouped_shape", [0, groups, -1], np.int64)],
                      g.temp(out, "grouped"))

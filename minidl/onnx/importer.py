@@ -430,6 +430,26 @@ def _shapes(graph):
     return shapes
 
 
+SIZE_KEEPING = {"GroupNormalization", "BatchNormalization", "Relu", "LeakyRelu", "Dropout", "Identity", "Softmax"}
+
+
+def _inferred_shapes(onnx, model):
+    """Sizes of the tensors: onnx's shape inference, carried across the operators above that keep their
+    input's size where it stops (it infers nothing for GroupNormalization-21, a function operator)."""
+    from onnx import TensorProto, helper
+    for _ in range(len(model.graph.node) + 1):
+        model = onnx.shape_inference.infer_shapes(model)
+        shapes = _shapes(model.graph)
+        stuck = [node for node in model.graph.node if node.op_type in SIZE_KEEPING and node.input[0] in shapes
+                 and node.output[0] not in shapes]
+        if not stuck:
+            return shapes
+        for node in stuck:
+            dims = [n if n is not None else "N" for n in shapes[node.input[0]]]
+            model.graph.value_info.append(helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, dims))
+    return shapes
+
+
 def _fold_constants(graph, shapes, constants):
     """Constants of every node whose inputs are all known; returns the nodes left to import."""
     from onnx.reference import ReferenceEvaluator
@@ -463,13 +483,13 @@ def importNetworkFromONNX(filename):
     model, opset = _read_model(filename, onnx)
     graph = model.graph
     constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    nodes = _fold_constants(graph, _shapes(onnx.shape_inference.infer_shapes(model).graph), constants)
+    nodes = _fold_constants(graph, _inferred_shapes(onnx, model), constants)
     # Sizes again with the folded constants in place, so they are known after a folded Reshape too.
     used = {name for node in nodes for name in node.input if name in constants}
     folded = helper.make_graph(nodes, graph.name, [i for i in graph.input if i.name not in constants], graph.output,
                                [numpy_helper.from_array(np.asarray(constants[name]), name) for name in sorted(used)])
     folded = helper.make_model(folded, opset_imports=model.opset_import, ir_version=model.ir_version)
-    shapes = _shapes(onnx.shape_inference.infer_shapes(folded).graph)
+    shapes = _inferred_shapes(onnx, folded)
     unsupported = sorted({node.op_type for node in nodes
                           if node.op_type not in IMPORTERS or node.domain not in ("", "ai.onnx")})
     if unsupported:
