@@ -7,9 +7,10 @@ import pruning_nets
 
 
 def run_onnxruntime(path, X):
-    """onnxruntime's first output for the "SSCB" dlarray X, back in minidl's layout (C x N or H x W x C x N)."""
+    """onnxruntime's output for the "SSCB" or "CB" dlarray X, back in minidl's layout (C x N or H x W x C x N)."""
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (y,) = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(X.data.transpose(3, 2, 0, 1))})
+    x = X.data.transpose(3, 2, 0, 1) if X.fmt == "SSCB" else X.data.T
+    (y,) = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(x)})
     return y.T if y.ndim == 2 else y.transpose(2, 3, 1, 0)
 
 

@@ -176,3 +176,14 @@ def test_export_then_import_gives_back_the_same_network(tmp_path):
     again = minidl.importNetworkFromONNX(exported(net, tmp_path))
     assert sorted(layer.Name for layer in again.Layers) == sorted(layer.Name for layer in net.Layers)
     assert np.max(np.abs(scores(again, X) - scores(net, X))) < TOLERANCE
+
+
+def test_feature_input_network(tmp_path):
+    net = minidl.dlnetwork([minidl.featureInputLayer(5, Normalization="zscore", Mean=np.arange(5.0).reshape(5, 1),
+                                                     StandardDeviation=2.0),
+                            fullyConnectedLayer(4), leakyReluLayer(), batchNormalizationLayer(), fullyConnectedLayer(3),
+                            softmaxLayer()])
+    X = dlarray(np.random.default_rng(2).normal(size=(5, 6)).astype(np.float32), "CB")
+    path = exported(net, tmp_path)
+    assert np.max(np.abs(run_onnxruntime(path, X) - scores(net, X))) < TOLERANCE
+    assert np.max(np.abs(scores(minidl.importNetworkFromONNX(path), X) - scores(net, X))) < TOLERANCE

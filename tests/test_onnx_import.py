@@ -135,6 +135,12 @@ def test_residual_import_groups_the_addition_and_the_concatenation(tmp_path):
     assert minidl.taylorPrunableNetwork(net).NumPrunables > 0
     fc = next(layer for layer in net.Layers if layer.Name == "fc_MatMul")
     assert fc.InputSize == 63 and np.any(fc.Bias.data != 0)  # the Add became the bias
+    _, pruned = pruned_once(net, images((2, 6, 6)), 5)
+    filters = {layer.Name: layer.NumFilters for layer in pruned.Layers if layer.class_name == "Convolution2DLayer"}
+    assert filters["a_Conv"] == filters["b_Conv"]  # the addition couples them into one group
+    assert sum(filters.values()) < 11
+    fc = next(layer for layer in pruned.Layers if layer.Name == "fc_MatMul")
+    assert fc.InputSize == (filters["a_Conv"] + filters["c_Conv"]) * 9  # the concatenation's channels, 3 x 3 each
 
 
 def test_imported_network_displays_trains_and_saves(tmp_path):
@@ -166,13 +172,7 @@ def _run_small(tmp_path, nodes, initializers, shape, opset=13, output_rank=4):
     net = importNetworkFromONNX(path)
     X = images(shape, n=3, seed=4) if len(shape) == 3 else \
         dlarray(np.random.default_rng(4).normal(size=(shape[0], 3)).astype(np.float32), "CB")
-    if len(shape) == 3:
-        theirs = run_onnxruntime(path, X)
-    else:
-        import onnxruntime
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        theirs = session.run(None, {"x": np.ascontiguousarray(X.data.T)})[0].T
-    assert np.max(np.abs(scores(net, X) - theirs)) < TOLERANCE
+    assert np.max(np.abs(scores(net, X) - run_onnxruntime(path, X))) < TOLERANCE
     return net
 
 
