@@ -187,3 +187,15 @@ def test_feature_input_network(tmp_path):
     path = exported(net, tmp_path)
     assert np.max(np.abs(run_onnxruntime(path, X) - scores(net, X))) < TOLERANCE
     assert np.max(np.abs(scores(minidl.importNetworkFromONNX(path), X) - scores(net, X))) < TOLERANCE
+
+
+def test_a_network_on_the_device_exports_what_it_computes_on_the_host(digits, tmp_path):
+    """On the strict CuPy stand-in: the learnables are gathered, nothing NumPy-only touches device data."""
+    from minidl.autodiff.containers import map_dlarrays
+    from minidl.testing_strict import StrictArray, asarray, host_kernels
+    with host_kernels():
+        on_device = map_dlarrays(digits, lambda x: dlarray._wrap(asarray(x.data), x.fmt))
+        assert all(isinstance(value.data, StrictArray) for value in on_device.Learnables.Value)
+        path = exported(on_device, tmp_path)
+    X = digit_images(8, seed=11)
+    assert np.max(np.abs(run_onnxruntime(path, X) - scores(digits, X))) < TOLERANCE

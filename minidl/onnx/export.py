@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from .. import layers as L
+from ..backend import array_module
 from ..dlarray import dlarray
 from ..network import dlnetwork, predict
 from ..network.graph import is_input_layer, topological_order
@@ -253,8 +254,12 @@ def network_model(net, OpsetVersion, onnx):
     layers = list(net.Layers)
     by_name = {layer.Name: layer for layer in layers}
     inputs = [layer for layer in layers if is_input_layer(layer)]
-    # Sizes seen by every layer, from one observation of zeros (as dlnetwork initialisation does).
-    values = predict(net, *(layer.example_input() for layer in inputs), Outputs=list(by_name))
+    # Sizes seen by every layer, from one observation of zeros (as dlnetwork initialisation does),
+    # on the device the learnables live on.
+    learnables = net.Learnables.Value
+    xp = array_module(learnables[0].data) if learnables else np
+    examples = [dlarray(xp.asarray(layer.example_input().data), layer.fmt) for layer in inputs]
+    values = predict(net, *examples, Outputs=list(by_name))
     sizes = {name: (value.shape[:-1], value.fmt) for name, value in zip(by_name, values)}
     table = net.Connections
     connections = [(_split(s, by_name[s.partition("/")[0]].OutputNames),
