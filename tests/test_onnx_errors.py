@@ -114,6 +114,9 @@ def test_an_opset_older_than_8_is_refused(tmp_path):
      "imports only when a Gemm or MatMul reads it"),
     ([helper.make_node("Mul", ["x", "x"], ["y"])], [], 4, "operators minidl does not import: Mul"),
     ([helper.make_node("Sub", ["x", "x"], ["y"])], [], 4, "Sub and Div import only as the input normalisation"),
+    ([helper.make_node("BatchNormalization", ["x", "one", "zero", "zero", "one"], ["y"], name="bn", epsilon=1e-7)],
+     [numpy_helper.from_array(np.ones(1, np.float32), "one"), numpy_helper.from_array(np.zeros(1, np.float32), "zero")],
+     4, "BatchNormalization node 'bn': epsilon 1e-07 is below 1e-05"),
 ])
 def test_patterns_minidl_cannot_express_name_the_node(tmp_path, nodes, initializers, rank, message):
     path = model_file(tmp_path / "m.onnx", nodes, initializers=initializers, rank=rank)

@@ -41,9 +41,8 @@ class Swapped:
 class Network:
     """The layers and links being built from the graph, with what is known about each tensor."""
 
-    def __init__(self, graph, shapes, constants, opset, numpy_helper):
-        self.graph, self.shapes, self.constants, self.opset = graph, shapes, constants, opset
-        self.numpy_helper = numpy_helper
+    def __init__(self, graph, shapes, constants, opset):
+        self.shapes, self.constants, self.opset = shapes, constants, opset
         self.layers = {}       # name -> layer, in graph order
         self.links = []        # (source layer, "layer/port")
         self.producer = {}     # tensor -> layer computing it
@@ -161,19 +160,29 @@ def _batch_normalization(net, node, attributes):
         _refuse(node, "only the inference form (one output) imports")
     scale, offset, mean, variance = (net.constant(node, k, what) for k, what in
                                      enumerate(("scale", "B", "mean", "var"), start=1))
-    epsilon = max(float(attributes.get("epsilon", 1e-5)), MIN_EPSILON)  # float32 1e-5 rounds just below it
+    epsilon = _epsilon(node, attributes)
     layer = L.batchNormalizationLayer(Scale=scale, Offset=offset, TrainedMean=mean, TrainedVariance=variance,
                                       Epsilon=epsilon)
     net.add(layer, node.input[:1], node.output[0], _hint(node))
 
 
+def _epsilon(node, attributes):
+    """The node's epsilon; 1e-5 stored as float32 (just below 1e-5) is MATLAB's minimum, smaller is refused."""
+    epsilon = float(attributes.get("epsilon", 1e-5))
+    if epsilon < MIN_EPSILON * (1 - 1e-6):
+        _refuse(node, f"epsilon {epsilon:g} is below {MIN_EPSILON:g}, the smallest minidl (as MATLAB) accepts")
+    return max(epsilon, MIN_EPSILON)
+
+
 def _group_normalization(net, node, attributes):
     groups = int(attributes["num_groups"])
     scale, offset = net.constant(node, 1, "scale"), net.constant(node, 2, "bias")
-    channels = net.shapes[node.input[0]][1]
+    channels = (net.shapes.get(node.input[0]) or [None, None])[1]
+    if channels is None:
+        _refuse(node, f"the channel count of its input {node.input[0]!r} must be known")
     if scale.size == groups != channels:  # opset 18's per-group scale and bias
         scale, offset = np.repeat(scale, channels // groups), np.repeat(offset, channels // groups)
-    epsilon = max(float(attributes.get("epsilon", 1e-5)), MIN_EPSILON)
+    epsilon = _epsilon(node, attributes)
     layer = L.groupNormalizationLayer(groups, Scale=scale, Offset=offset, Epsilon=epsilon)
     net.add(layer, node.input[:1], node.output[0], _hint(node))
 
@@ -462,7 +471,11 @@ def _fold_constants(graph, shapes, constants):
                 constants[node.output[0]] = np.array([0] + shape[1:], dtype=np.int64)
                 continue
         elif all(name in constants for name in inputs):
-            results = ReferenceEvaluator(node).run(None, {name: constants[name] for name in inputs})
+            try:
+                results = ReferenceEvaluator(node).run(None, {name: constants[name] for name in inputs})
+            except Exception:  # the reference evaluator cannot run it: the operator table judges the node
+                left.append(node)
+                continue
             constants.update(zip(node.output, results))
             continue
         left.append(node)
@@ -495,17 +508,17 @@ def importNetworkFromONNX(filename):
     if unsupported:
         raise ValueError(f"importNetworkFromONNX: operators minidl does not import: {', '.join(unsupported)} "
                          f"(it imports {', '.join(sorted(IMPORTERS))})")
-    net = Network(graph, shapes, constants, opset, numpy_helper)
+    net = Network(graph, shapes, constants, opset)
     for info in graph.input:
         if info.name in constants:
             continue
         _add_input(net, info, shapes[info.name])
-    for node in nodes:
-        try:
+    try:
+        for node in nodes:
             IMPORTERS[node.op_type](net, node, _attributes(node, helper))
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"importNetworkFromONNX: {err}") from err
-    output_names = [net.source(output.name) for output in graph.output]
+        output_names = [net.source(output.name) for output in graph.output]
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"importNetworkFromONNX: {err}") from err
     result = dlnetwork()
     for layer in net.layers.values():
         result = addLayers(result, layer)
