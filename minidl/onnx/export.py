@@ -248,7 +248,7 @@ def _checked_arguments(net, filename, OpsetVersion, onnx):
                          f"(imageInputLayer or featureInputLayer); inputs are {net.InputNames}")
 
 
-def network_model(net, OpsetVersion, onnx):
+def network_model(net, OpsetVersion):
     """The ONNX ModelProto of an initialised dlnetwork of exportable layers."""
     from onnx import TensorProto, helper, numpy_helper
     layers = list(net.Layers)
@@ -298,6 +298,6 @@ def exportONNXNetwork(net, filename, *, OpsetVersion=DEFAULT_OPSET):
     """
     onnx = require("onnx")
     _checked_arguments(net, filename, OpsetVersion, onnx)
-    model = network_model(net, int(OpsetVersion), onnx)
+    model = network_model(net, int(OpsetVersion))
     onnx.checker.check_model(model)
     write_atomically(filename, model.SerializeToString())
