@@ -26,5 +26,6 @@ from .data import (augment, augmentedImageDatastore, cat, categorical, categorie
                    onehotencode, partition, read, readall, readimage, reset, shuffle, splitEachLabel, subset)
 from .pruning import TaylorPrunableNetwork, taylorPrunableNetwork, updatePrunables, updateScore
 from .pruning.compress import compressNetworkUsingTaylorPruning
+from .onnx import exportONNXNetwork, importNetworkFromONNX
 
 __version__ = "0.1.0"
