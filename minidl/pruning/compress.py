@@ -16,6 +16,7 @@ from ..network.summary import count_learnables
 from ..optim import sgdmupdate
 from ..random import resolve
 from .network import taylorPrunableNetwork, updatePrunables, updateScore
+from .rules import PRODUCES, rule_for
 
 
 class _ArrayBatches:
@@ -188,7 +189,7 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
             print(f"iteration {info['NumIterations']}: learnables {left} "
                   f"({100 * (1 - left / original):.1f}% removed), NumPrunables {prunable.NumPrunables}")
     info["PrunedLayerNames"] = [a.Name for a, b in zip(net._layers, best._layers)
-                                if a.class_name == "Convolution2DLayer" and a.NumFilters != b.NumFilters]
+                                if rule_for(a).role == PRODUCES and a.NumFilters != b.NumFilters]
     return best, info
 
 
