@@ -27,8 +27,8 @@ import numpy as np
 from ..dlarray import dlarray
 from ..layers import (AdditionLayer, AveragePooling2DLayer, BatchNormalizationLayer, Convolution2DLayer,
                       DepthConcatenationLayer, DropoutLayer, FeatureInputLayer, FlattenLayer, FullyConnectedLayer,
-                      GlobalAveragePooling2DLayer, GroupNormalizationLayer, ImageInputLayer, LeakyReLULayer,
-                      MaxPooling2DLayer, ReLULayer, SoftmaxLayer)
+                      GlobalAveragePooling2DLayer, GroupedConvolution2DLayer, GroupNormalizationLayer, ImageInputLayer,
+                      LeakyReLULayer, MaxPooling2DLayer, ReLULayer, SoftmaxLayer)
 
 PRODUCES, PRESERVES, COUPLES, CONCATENATES, FLATTENS, CONSUMES, BLOCKS = (
     "produces", "preserves", "couples", "concatenates", "flattens", "consumes", "blocks")
@@ -75,9 +75,30 @@ def _columns(layer, keep):
 
 BLOCK = Rule(BLOCKS)
 PRESERVE = Rule(PRESERVES)
+DEPTHWISE = Rule(PRESERVES, slice_inputs=cut(Weights=4, Bias=3))
+
+
+def _grouped(layer):
+    """A depthwise convolution (one input channel per group) preserves; any other grouped one blocks.
+
+    Depthwise: group g reads only input channel g and makes output channels
+    g*NumFiltersPerGroup ... (g+1)*NumFiltersPerGroup - 1, so its channels belong to the
+    producer of its input and a pruned filter there removes group g whole (MobileNet's
+    depthwise -> pointwise blocks prune consistently).
+
+    With NumChannelsPerGroup > 1 it blocks rather than pruning whole groups. MATLAB's
+    Weights (FH x FW x Cpg x Fpg x G) make every group the same size, so the input could
+    only lose whole groups of Cpg channels aligned to group boundaries, and its own output
+    could only lose the same number of filters in every group. The Taylor ranking removes
+    single filters by their own scores, which almost never form such blocks; pruning groups
+    would need a score per group, another criterion than MATLAB's. Blocking is exact.
+    """
+    return DEPTHWISE if layer.NumChannelsPerGroup == 1 else BLOCK
+
 
 RULES = {
     Convolution2DLayer: Rule(PRODUCES, slice_inputs=cut(Weights=2), slice_outputs=cut(Weights=3, Bias=2)),
+    GroupedConvolution2DLayer: _grouped,
     BatchNormalizationLayer: Rule(PRESERVES, slice_inputs=_per_channel),
     ReLULayer: PRESERVE,
     LeakyReLULayer: PRESERVE,
