@@ -39,6 +39,8 @@ def _unchanged(layer, keep):
 
 
 class Rule(NamedTuple):
+    """One row: the channel role, and the cuts (layer, keep) -> layer; a layer with nothing to cut keeps itself."""
+
     role: str
     slice_inputs: Callable = _unchanged
     slice_outputs: Callable = _unchanged
