@@ -13,8 +13,8 @@ from .ops.conv import dlconv
 from .ops.pool import avgpool, maxpool
 from .layers import (additionLayer, averagePooling2dLayer, batchNormalizationLayer, convolution2dLayer,
                      depthConcatenationLayer, dropoutLayer, featureInputLayer, flattenLayer, fullyConnectedLayer,
-                     globalAveragePooling2dLayer, groupNormalizationLayer, imageInputLayer, leakyReluLayer,
-                     maxPooling2dLayer, reluLayer, softmaxLayer)
+                     globalAveragePooling2dLayer, groupedConvolution2dLayer, groupNormalizationLayer, imageInputLayer,
+                     leakyReluLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
 from .network import (addLayers, connectLayers, disconnectLayers, dlnetwork, forward, initialize, predict,
                       removeLayers, replaceLayer, summary)
 from .optim import adamupdate, dlupdate, sgdmupdate

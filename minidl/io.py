@@ -19,20 +19,11 @@ import scipy.io
 
 from .backend import array_module
 from .dlarray import dlarray
+from .record import Record
 from .table import Table
 
 _MARKER = "minidl_mat_version"
 _VERSION = 2
-
-
-class MatFile(dict):
-    """The variables of a loaded file: ``s["dlnet"]`` or ``s.dlnet``."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"the file has no variable {name!r}; it has {sorted(self)}") from None
 
 
 def _host(x):
@@ -218,7 +209,7 @@ def load(filename):
     if version.size != 1 or version[0] != _VERSION:
         raise ValueError(f"{filename!r} has minidl file version {version.tolist()}; this minidl reads version "
                          f"{_VERSION}")
-    out = MatFile()
+    out = Record(missing="the file has no variable")
     for name in names:
         if name == _MARKER:
             continue

@@ -6,6 +6,7 @@ from .combine import AdditionLayer, DepthConcatenationLayer, additionLayer, dept
 from .conv import Convolution2DLayer, convolution2dLayer
 from .dropout import DropoutLayer, dropoutLayer
 from .fc import FullyConnectedLayer, fullyConnectedLayer
+from .grouped_conv import GroupedConvolution2DLayer, groupedConvolution2dLayer
 from .flatten import FlattenLayer, flattenLayer
 from .input import FeatureInputLayer, ImageInputLayer, featureInputLayer, imageInputLayer
 from .naming import fill_names

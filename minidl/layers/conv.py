@@ -1,4 +1,4 @@
-"""convolution2dLayer: 2-D convolution through minidl.ops.dlconv."""
+"""convolution2dLayer: 2-D convolution through minidl.ops.dlconv, and what the convolution layers share."""
 from ..ops.conv import dlconv
 from . import _args
 from ._inputs import image_sizes
@@ -7,7 +7,39 @@ from .display import size_text, strided_description
 from .initializers import BIAS, WEIGHTS, check_size, initial_value, initializer, parameter
 
 
-class Convolution2DLayer(Layer):
+class Convolution(Layer):
+    """Base of the 2-D convolution layers: filter window, initialisers, Weights and Bias, dlconv."""
+
+    learnable_names = ("Weights", "Bias")
+    PaddingValue = 0
+
+    def _set_window(self, filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer):
+        self.FilterSize = _args.int_vector(filterSize, "filterSize", 2)
+        self.Stride = _args.int_vector(Stride, "Stride", 2)
+        self.PaddingMode, self.PaddingSize = _args.padding(Padding)
+        self.DilationFactor = _args.int_vector(DilationFactor, "DilationFactor", 2)
+        self.WeightsInitializer = initializer(WeightsInitializer, WEIGHTS, "WeightsInitializer")
+        self.BiasInitializer = initializer(BiasInitializer, BIAS, "BiasInitializer")
+
+    def _initialized(self, weights_shape, bias_shape, fan_in, fan_out, X, generator):
+        """A copy with unset Weights/Bias drawn from the initialisers (MATLAB's numIn, numOut: fan_in, fan_out)."""
+        weights = self.Weights
+        if weights is None:
+            weights = initial_value(self.WeightsInitializer, weights_shape, fan_in, fan_out, X, generator,
+                                    "WeightsInitializer")
+        bias = self.Bias
+        if bias is None:
+            bias = initial_value(self.BiasInitializer, bias_shape, fan_in, fan_out, X, generator, "BiasInitializer")
+        check_size(bias, bias_shape, "Bias", self)
+        return self.copy(Weights=weights, Bias=bias)
+
+    def predict(self, X):
+        return dlconv(X, self.Weights, self.Bias, Stride=self.Stride,
+                      Padding=_args.op_padding(self.PaddingMode, self.PaddingSize),
+                      DilationFactor=self.DilationFactor)
+
+
+class Convolution2DLayer(Convolution):
     """convolution2dLayer(filterSize, numFilters, Stride=1, Padding=0, DilationFactor=1, NumChannels="auto",
     WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None, Name="")
 
@@ -19,21 +51,14 @@ class Convolution2DLayer(Layer):
     Type = "2-D Convolution"
     class_name = "Convolution2DLayer"
     base_name = "conv"
-    learnable_names = ("Weights", "Bias")
     hyperparameters = ("FilterSize", "NumChannels", "NumFilters", "Stride", "DilationFactor",
                        "PaddingMode", "PaddingSize", "PaddingValue")
-    PaddingValue = 0
 
     def __init__(self, filterSize, numFilters, *, Stride=1, Padding=0, DilationFactor=1, NumChannels="auto",
                  WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None, Name=""):
-        self.FilterSize = _args.int_vector(filterSize, "filterSize", 2)
+        self._set_window(filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer)
         self._num_filters = _args.positive_int(numFilters, "numFilters")
-        self.Stride = _args.int_vector(Stride, "Stride", 2)
-        self.PaddingMode, self.PaddingSize = _args.padding(Padding)
-        self.DilationFactor = _args.int_vector(DilationFactor, "DilationFactor", 2)
         self._num_channels = NumChannels if NumChannels == "auto" else _args.positive_int(NumChannels, "NumChannels")
-        self.WeightsInitializer = initializer(WeightsInitializer, WEIGHTS, "WeightsInitializer")
-        self.BiasInitializer = initializer(BiasInitializer, BIAS, "BiasInitializer")
         self.Name = _args.name(Name)
         self.Weights = parameter(Weights, "Weights", 4)
         self.Bias = parameter(Bias, "Bias", 3)
@@ -57,21 +82,8 @@ class Convolution2DLayer(Layer):
                              f"{channels} channels")
         fh, fw = self.FilterSize
         filters = self.NumFilters
-        weights = self.Weights
-        if weights is None:
-            weights = initial_value(self.WeightsInitializer, (fh, fw, channels, filters), fh * fw * channels,
-                                    fh * fw * filters, X, generator, "WeightsInitializer")
-        bias = self.Bias
-        if bias is None:
-            bias = initial_value(self.BiasInitializer, (1, 1, filters), fh * fw * channels, fh * fw * filters,
-                                 X, generator, "BiasInitializer")
-        check_size(bias, (1, 1, filters), "Bias", self)
-        return self.copy(Weights=weights, Bias=bias)
-
-    def predict(self, X):
-        return dlconv(X, self.Weights, self.Bias, Stride=self.Stride,
-                      Padding=_args.op_padding(self.PaddingMode, self.PaddingSize),
-                      DilationFactor=self.DilationFactor)
+        return self._initialized((fh, fw, channels, filters), (1, 1, filters), fh * fw * channels, fh * fw * filters,
+                                 X, generator)
 
     def description(self):
         sizes = self.FilterSize + ((self.NumChannels,) if self.NumChannels != "auto" else ())

@@ -71,6 +71,9 @@ def property_display(layer):
 
 
 def strided_description(prefix, layer):
-    """'<prefix> with stride [1  1] and padding [0  0  0  0]' (or padding 'same'), for convolution and pooling."""
+    """'<prefix> with stride [1  1] and padding [0  0  0  0]' (or padding 'same'), for convolution and pooling;
+    a convolution with a DilationFactor other than [1  1] shows it: 'stride [1  1], dilation factor [2  2], and'."""
     padding = "'same'" if layer.PaddingMode == "same" else vector(layer.PaddingSize)
-    return f"{prefix} with stride {vector(layer.Stride)} and padding {padding}"
+    dilation = getattr(layer, "DilationFactor", (1, 1))
+    dilated = f", dilation factor {vector(dilation)}," if tuple(dilation) != (1, 1) else ""
+    return f"{prefix} with stride {vector(layer.Stride)}{dilated} and padding {padding}"

@@ -15,6 +15,7 @@ from ..kernels import im2col as kernels
 from ..kernels.im2col import Window
 from ._util import as_dlarray, require_float
 from .elementwise import plus
+from .grouped_conv import grouped_dlconv
 from .matmul import mtimes
 from .shape import relabel, reshape_raw, transpose_raw
 
@@ -147,8 +148,12 @@ def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataForma
     X: "SSCB" (or "SSC") dlarray of size H x W x C x N, or unformatted data with DataFormat.
     weights: FH x FW x C x F; bias: scalar, F-vector or 1 x 1 x F (0 means no bias).
     Stride and DilationFactor: scalar or [h w]; Padding: scalar, [h w], [top bottom left
-    right] or "same". Returns Ho x Wo x F x N in X's format.
+    right] or "same". Returns Ho x Wo x F x N in X's format. Grouped weights FH x FW x Cpg x
+    Fpg x G (5-D) convolve each group of Cpg channels with its Fpg filters (ops/grouped_conv.py).
     """
+    if np.ndim(weights) == 5:
+        return grouped_dlconv(dlconv, X, weights, bias, Stride=Stride, Padding=Padding,
+                              DilationFactor=DilationFactor, DataFormat=DataFormat)
     x, restore = image_input(X, DataFormat, "dlconv")
     w, b = _weights_and_bias(weights, bias, x)
     fh, fw, c, f = w.shape

@@ -10,63 +10,15 @@ import numpy as np
 
 from ..autodiff import dlfeval, dlgradient
 from ..backend import to_device
+from ..data.arraybatches import ArrayBatches
 from ..dlarray import dlarray
 from ..network.dlnetwork import dlnetwork
 from ..network.summary import count_learnables
 from ..optim import sgdmupdate
 from ..random import resolve
+from ..record import Record
 from .network import taylorPrunableNetwork, updatePrunables, updateScore
-
-
-class _ArrayBatches:
-    """Mini-batches of in-memory (X, T) dlarrays with the minibatchqueue protocol."""
-
-    def __init__(self, X, T, size, generator):
-        if not isinstance(X, dlarray) or "B" not in X.fmt:
-            raise TypeError("data: X must be a formatted dlarray with a 'B' dimension (e.g. 'SSCB')")
-        self.X, self.T, self.size, self.gen = X, T, size, generator
-        self.n = X.shape[X.fmt.index("B")]
-        t_axis = T.fmt.index("B") if isinstance(T, dlarray) and "B" in T.fmt else np.ndim(T) - 1
-        if np.ndim(T) == 0 or np.shape(T)[t_axis] != self.n:
-            raise ValueError(f"data: T must have {self.n} observations (as X has), along its 'B' or last "
-                             f"dimension; got size {np.shape(T)}")
-        self.order, self.pos = np.arange(self.n), 0
-
-    def _take(self, A, idx):
-        axis = A.fmt.index("B") if isinstance(A, dlarray) and "B" in A.fmt else A.ndim - 1
-        index = [slice(None)] * A.ndim
-        index[axis] = idx
-        return A[tuple(index)]
-
-    def hasdata(self):
-        return self.pos < self.n
-
-    def next(self):
-        idx = self.order[self.pos:self.pos + self.size]
-        self.pos += len(idx)
-        return self._take(self.X, idx), self._take(self.T, idx)
-
-    def reset(self):
-        self.pos = 0
-
-    def shuffle(self):
-        self.order, self.pos = self.gen.permutation(self.n), 0
-
-
-class PruningInfo(dict):
-    """Information about the run; keys also read as attributes (info.StopReason)."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _next_batch(queue):
-    if not queue.hasdata():
-        queue.shuffle()
-    return queue.next()
+from .rules import PRODUCES, rule_for
 
 
 def _fraction(value, argname, allow_zero=False):
@@ -88,6 +40,45 @@ def _accuracy(net, validation):
     predicted = np.argmax(to_device(Y.data, "cpu"), axis=0)
     truth = np.argmax(to_device(T.data if isinstance(T, dlarray) else T, "cpu"), axis=0)
     return float(np.mean(predicted == truth))
+
+
+def _queue(data, mini_batch_size, generator):
+    """The mini-batch source: a minibatchqueue as it is, or a tuple (X, T) of arrays cut into batches."""
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError(f"data must be a minibatchqueue or a tuple (X, T); got a tuple of {len(data)}")
+        return ArrayBatches(data[0], data[1], _count(mini_batch_size, "MiniBatchSize"), generator)
+    if all(hasattr(data, m) for m in ("hasdata", "next", "reset", "shuffle")):
+        return data
+    raise TypeError(f"data must be a minibatchqueue or a tuple (X, T); got {type(data).__name__}")
+
+
+class _Trainer:
+    """SGDM steps on mini-batches of one queue (reshuffled when it runs out); every loss goes to ``losses``."""
+
+    def __init__(self, queue, lossFcn, learn_rate, momentum, losses):
+        self.queue, self.lossFcn, self.losses = queue, lossFcn, losses
+        self.learn_rate, self.momentum = learn_rate, momentum
+
+    def _model_loss(self, prunable, X, T):
+        Y, state, activations = prunable.forward(X)
+        loss = self.lossFcn(Y, T)
+        gradients, net_gradients = dlgradient(loss, activations, prunable.Learnables)
+        return loss, activations, gradients, net_gradients, state
+
+    def steps(self, prunable, velocity, count, score):
+        """``count`` steps; with ``score`` each one also accumulates the Taylor scores (updateScore)."""
+        for _ in range(count):
+            if not self.queue.hasdata():
+                self.queue.shuffle()
+            X, T = self.queue.next()
+            loss, activations, gradients, net_gradients, state = dlfeval(self._model_loss, prunable, X, T)
+            prunable.State = state
+            prunable, velocity = sgdmupdate(prunable, net_gradients, velocity, self.learn_rate, self.momentum)
+            if score:
+                prunable = updateScore(prunable, activations, gradients)
+            self.losses.append(float(loss.data))
+        return prunable, velocity
 
 
 def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReductionGoal=0.3,
@@ -123,35 +114,13 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
         _fraction(ValidationThreshold, "ValidationThreshold", allow_zero=True)
         if not isinstance(ValidationData, tuple) or len(ValidationData) != 2:
             raise TypeError("ValidationData must be a tuple (X, T)")
-    gen = resolve(generator)
-    if isinstance(data, tuple):
-        if len(data) != 2:
-            raise ValueError(f"data must be a minibatchqueue or a tuple (X, T); got a tuple of {len(data)}")
-        queue = _ArrayBatches(data[0], data[1], _count(MiniBatchSize, "MiniBatchSize"), gen)
-    elif all(hasattr(data, m) for m in ("hasdata", "next", "reset", "shuffle")):
-        queue = data
-    else:
-        raise TypeError(f"data must be a minibatchqueue or a tuple (X, T); got {type(data).__name__}")
-
-    def model_loss(prunable, X, T):
-        Y, state, activations = prunable.forward(X)
-        loss = lossFcn(Y, T)
-        gradients, net_gradients = dlgradient(loss, activations, prunable.Learnables)
-        return loss, activations, gradients, net_gradients, state
-
-    def train_step(prunable, velocity, score):
-        X, T = _next_batch(queue)
-        loss, acts, grads, net_grads, state = dlfeval(model_loss, prunable, X, T)
-        prunable.State = state
-        prunable, velocity = sgdmupdate(prunable, net_grads, velocity, LearnRate, Momentum)
-        if score:
-            prunable = updateScore(prunable, acts, grads)
-        return prunable, velocity, float(loss.data)
+    queue = _queue(data, MiniBatchSize, resolve(generator))
 
     original = count_learnables(net)
     prunable = taylorPrunableNetwork(net)
-    info = PruningInfo(NumLearnables=[original], LearnablesReduction=[0.0], TrainingLoss=[],
-                       ValidationAccuracy=[], PrunedLayerNames=[], NumIterations=0, StopReason="")
+    info = Record(NumLearnables=[original], LearnablesReduction=[0.0], TrainingLoss=[], ValidationAccuracy=[],
+                  PrunedLayerNames=[], NumIterations=0, StopReason="", missing="info has no field")
+    trainer = _Trainer(queue, lossFcn, LearnRate, Momentum, info["TrainingLoss"])
     if ValidationData is not None:
         info["ValidationAccuracy"].append(_accuracy(net, ValidationData))
     queue.shuffle()
@@ -163,15 +132,10 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
         if prunable.NumPrunables == 0:
             info["StopReason"] = "NoPrunableFilters"
             break
-        velocity = None
-        for _ in range(score_iterations):
-            prunable, velocity, loss = train_step(prunable, velocity, True)
-            info["TrainingLoss"].append(loss)
-        target = min(goal, info["LearnablesReduction"][-1] + step)
-        prunable = _prune_to(prunable, original, target, MaxToPrune)
-        for _ in range(tune_iterations):
-            prunable, velocity, loss = train_step(prunable, velocity, False)
-            info["TrainingLoss"].append(loss)
+        # Score (while fine-tuning), prune to the next increment, fine-tune.
+        prunable, velocity = trainer.steps(prunable, None, score_iterations, score=True)
+        prunable = _prune_to(prunable, original, min(goal, info["LearnablesReduction"][-1] + step), MaxToPrune)
+        prunable, velocity = trainer.steps(prunable, velocity, tune_iterations, score=False)
         candidate = dlnetwork(prunable)
         if ValidationData is not None:
             accuracy = _accuracy(candidate, ValidationData)
@@ -188,7 +152,7 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
             print(f"iteration {info['NumIterations']}: learnables {left} "
                   f"({100 * (1 - left / original):.1f}% removed), NumPrunables {prunable.NumPrunables}")
     info["PrunedLayerNames"] = [a.Name for a, b in zip(net._layers, best._layers)
-                                if a.class_name == "Convolution2DLayer" and a.NumFilters != b.NumFilters]
+                                if rule_for(a).role == PRODUCES and a.NumFilters != b.NumFilters]
     return best, info
 
 

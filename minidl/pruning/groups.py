@@ -1,13 +1,13 @@
-"""Static analysis of which convolution filters can be pruned, and what their removal touches.
+"""Static analysis of which filters can be pruned, and what their removal touches.
 
 Every tensor in the network gets a *channel map*: for each of its channels, the
-(owner, filter index) it comes from, where the owner is a convolution layer (or None
-for channels nothing can remove, such as the input image). Maps flow through
-channel-preserving layers unchanged, concatenate at depth concatenation, and unite
-owners at additions (all producers of one addition form one group and lose the same
-channels). A tensor that reaches anything other than a convolution or fully connected
-layer's input (group normalisation, softmax, a network output, an unknown layer)
-blocks its owners from pruning.
+(owner, filter index) it comes from, where the owner is a producing layer (or None for
+channels nothing can remove, such as the input image). How a map passes a layer is its
+role in :mod:`minidl.pruning.rules`: preserved (channel by channel, or each channel
+spread over a contiguous block), concatenated, spread into columns, or united at an
+addition (all producers of one addition form one group and lose the same channels). A
+tensor that reaches a blocking layer (group normalisation, softmax, a network output, a
+layer kind without a rule) blocks its owners from pruning.
 """
 import numpy as np
 
@@ -15,19 +15,11 @@ from ..backend import array_module
 from ..dlarray import dlarray
 from ..network.graph import input_ports, is_input_layer, sources_of, topological_order
 from ..network.run import _network_inputs, run
-
-PRUNABLE = "Convolution2DLayer"
-SLICEABLE_CONSUMERS = {"Convolution2DLayer", "FullyConnectedLayer"}
-CHANNEL_PRESERVING = {"BatchNormalizationLayer", "ReLULayer", "LeakyReLULayer", "MaxPooling2DLayer",
-                      "AveragePooling2DLayer", "GlobalAveragePooling2DLayer", "DropoutLayer"}
-COUPLING = "AdditionLayer"
-CONCATENATING = "DepthConcatenationLayer"
-FLATTENING = "FlattenLayer"
-PASSING = CHANNEL_PRESERVING | {COUPLING, CONCATENATING, FLATTENING}
+from .rules import BLOCKS, CONCATENATES, CONSUMES, COUPLES, FLATTENS, PRESERVES, PRODUCES, rule_for
 
 
 class _Owners:
-    """Union-find over convolution names: filters of coupled convolutions share one group."""
+    """Union-find over producer names: filters of coupled producers share one group."""
 
     def __init__(self):
         self.parent = {}
@@ -48,22 +40,20 @@ class _Owners:
 class Analysis:
     """Result of :func:`analyse`.
 
-    groups: {group name: [member convolution names]} for the unblocked groups, in network order
-    group_of: {convolution name: group name} for prunable convolutions
+    groups: {group name: [member producer names]} for the unblocked groups, in network order
+    group_of: {producer name: group name} for prunable producers
     sizes: {group name: original number of filters}
-    input_maps: {layer name: [channel map per input]}, each map a list of (owner, index)
-    shapes: {layer name: [(shape, format) of each input]} from one example pass (batch of 1)
-    blocked: group names that cannot be pruned
+    input_maps: {layer name: [channel map per input]}, each map a list of (group or None, index)
+    consumers: layers that sum over their input channels (producers and consumers), where masks apply
     """
 
-    def __init__(self, groups, group_of, sizes, input_maps, shapes, blocked, consumers):
+    def __init__(self, groups, group_of, sizes, input_maps, consumers):
         self.groups, self.group_of, self.sizes = groups, group_of, sizes
-        self.input_maps, self.shapes, self.blocked = input_maps, shapes, blocked
-        self.consumers = consumers  # layers whose input channels can be sliced (conv, fully connected)
+        self.input_maps, self.consumers = input_maps, consumers
 
     @property
     def prunable_layers(self):
-        """Prunable convolution names in network order (the order of pruningActivations)."""
+        """Prunable producer names in network order (the order of pruningActivations)."""
         return list(self.group_of)
 
 
@@ -84,43 +74,40 @@ def _example_values(net):
 
 def _channel_count(value):
     fmt = value.fmt
-    return value.shape[fmt.index("C")] if "C" in fmt else None
+    return value.shape[fmt.index("C")] if "C" in fmt else 0
 
 
 def analyse(net):
     """Channel maps, prunable groups and blocked owners of an initialised dlnetwork."""
     values = _example_values(net)
     sources = sources_of(net._connections)
-    owners, blocked = _Owners(), set()
-    maps, input_maps, shapes = {}, {}, {}
+    owners, blocked, filters = _Owners(), set(), {}
+    maps, input_maps = {}, {}
 
     def block(channel_map):
         blocked.update(owner for owner, _ in channel_map if owner is not None)
 
     for layer in topological_order(net._layers, net._connections):
-        kind = layer.class_name
-        ins = [sources[(layer.Name, p)] for p in input_ports(layer)]
-        in_maps = [maps[s] for s in ins]
+        role = rule_for(layer).role
+        in_maps = [maps[sources[(layer.Name, p)]] for p in input_ports(layer)]
         input_maps[layer.Name] = in_maps
-        shapes[layer.Name] = [(values[s].shape, values[s].fmt) for s in ins]
-        if kind not in SLICEABLE_CONSUMERS and kind not in PASSING:
+        if role == BLOCKS:
             for m in in_maps:
                 block(m)
         for port in layer.OutputNames:
             count = _channel_count(values[(layer.Name, port)])
-            if kind == PRUNABLE:
+            if role == PRODUCES:
                 owners.add(layer.Name)
+                filters[layer.Name] = count
                 out = [(layer.Name, i) for i in range(count)]
-            elif kind in CHANNEL_PRESERVING:
-                out = in_maps[0]
-            elif kind == COUPLING:
+            elif role in (PRESERVES, FLATTENS):
+                out = _spread(in_maps[0], count, block)
+            elif role == COUPLES:
                 out = _couple(in_maps, owners, block)
-            elif kind == CONCATENATING:
+            elif role == CONCATENATES:
                 out = [pair for m in in_maps for pair in m]
-            elif kind == FLATTENING:
-                out = [pair for pair in in_maps[0] for _ in range(spatial_size(*shapes[layer.Name][0]))]
-            else:
-                out = [(None, i) for i in range(count or 0)]
+            else:  # CONSUMES, BLOCKS
+                out = [(None, i) for i in range(count)]
             maps[(layer.Name, port)] = out
     for name in net.OutputNames:
         layer_name, _, port = name.partition("/")
@@ -130,20 +117,28 @@ def analyse(net):
     blocked_groups = {owners.find(o) for o in blocked}
     group_of, groups, sizes = {}, {}, {}
     for layer in net._layers:
-        if layer.class_name == PRUNABLE and owners.find(layer.Name) not in blocked_groups:
+        if layer.Name in filters and owners.find(layer.Name) not in blocked_groups:
             group = owners.find(layer.Name)
             group_of[layer.Name] = group
             groups.setdefault(group, []).append(layer.Name)
-            sizes[group] = layer.NumFilters
+            sizes[group] = filters[layer.Name]
     # Owners in the maps are replaced by their group, so masks can be looked up directly.
     input_maps = {name: [[(owners.find(o) if o is not None else None, i) for o, i in m] for m in ms]
                   for name, ms in input_maps.items()}
-    consumers = {layer.Name for layer in net._layers if layer.class_name in SLICEABLE_CONSUMERS}
-    return Analysis(groups, group_of, sizes, input_maps, shapes, blocked_groups, consumers)
+    consumers = {layer.Name for layer in net._layers if rule_for(layer).role in (PRODUCES, CONSUMES)}
+    return Analysis(groups, group_of, sizes, input_maps, consumers)
+
+
+def _spread(channel_map, count, block):
+    """Output entry k comes from input channel k // (count / channels): each channel owns a contiguous block."""
+    if not channel_map or count % len(channel_map):
+        block(channel_map)  # no channel-by-channel correspondence to follow
+        return [(None, i) for i in range(count)]
+    return [pair for pair in channel_map for _ in range(count // len(channel_map))]
 
 
 def _couple(in_maps, owners, block):
-    """Addition: channel i of every input must come from filter i of a convolution to be prunable."""
+    """Addition: channel i of every input must come from filter i of a producer to be prunable."""
     first = in_maps[0]
     for other in in_maps[1:]:
         for (oa, ia), (ob, ib) in zip(first, other):
@@ -152,11 +147,6 @@ def _couple(in_maps, owners, block):
             else:
                 owners.union(oa, ob)
     return first
-
-
-def spatial_size(shape, fmt):
-    """Values per channel and observation: what flattening puts next to each other (h, then w)."""
-    return int(np.prod([n for n, label in zip(shape, fmt) if label == "S"]))
 
 
 def channel_keep(channel_map, masks):

@@ -11,6 +11,7 @@ from ..network.dlnetwork import _cellstr, dlnetwork, property_block
 from ..network.run import _many, evaluate
 from .groups import analyse
 from .mask import consumer_masks, masking_hooks
+from .rules import PRODUCES, rule_for
 from .score import MIN_KEEP_FRACTION, batch_score, min_keep, normalised
 from .surgery import prune_layers
 
@@ -123,7 +124,7 @@ def taylorPrunableNetwork(net):
         raise ValueError("net must be an initialised dlnetwork; call initialize(net) first")
     analysis = analyse(net)
     if not analysis.groups:
-        reason = ("it has no convolution2dLayer" if not any(l.class_name == "Convolution2DLayer" for l in net._layers)
+        reason = ("it has no convolution2dLayer" if not any(rule_for(l).role == PRODUCES for l in net._layers)
                   else "every convolution feeds a layer that fixes its channel count "
                        "(group normalisation, softmax, a network output, ...)")
         raise ValueError(f"Network does not support pruning: no prunable convolution filters found ({reason}).")

@@ -1,0 +1,126 @@
+"""Everything pruning knows about a layer kind: one row per layer class (Torch-Pruning's PrunerBox).
+
+A row gives the layer's channel *role*, how the channels of its output relate to those
+of its inputs:
+
+    produces      new channels, one per filter, that pruning may remove (convolution)
+    preserves     output channels follow input channels: channel c, or the contiguous block
+                  of outputs made from it (batch norm, activations, pooling, depthwise convolution)
+    couples       every input must lose the same channels; their producers form one group (addition)
+    concatenates  the inputs' channels one after another (depth concatenation)
+    flattens      each channel becomes a contiguous block of columns (h, then w, then c)
+    consumes      reads channels that may be cut, makes channels nothing removes (fully connected)
+    blocks        fixes the channel count of its inputs, makes channels nothing removes
+
+and the two cuts: ``slice_inputs(layer, keep)`` and ``slice_outputs(layer, keep)`` return the
+layer without the input channels / filters where the boolean ``keep`` is False.
+
+A layer class without a row blocks: whatever feeds it keeps all of its channels, so a
+custom or new layer kind is never silently mis-grouped (Torch-Pruning issues #50, #146,
+#511 are what happens otherwise). Rows are looked up by exact class: a subclass may
+compute something else, so it blocks until it has its own row.
+"""
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ..dlarray import dlarray
+from ..layers import (AdditionLayer, AveragePooling2DLayer, BatchNormalizationLayer, Convolution2DLayer,
+                      DepthConcatenationLayer, DropoutLayer, FeatureInputLayer, FlattenLayer, FullyConnectedLayer,
+                      GlobalAveragePooling2DLayer, GroupedConvolution2DLayer, GroupNormalizationLayer, ImageInputLayer,
+                      LeakyReLULayer, MaxPooling2DLayer, ReLULayer, SoftmaxLayer)
+
+PRODUCES, PRESERVES, COUPLES, CONCATENATES, FLATTENS, CONSUMES, BLOCKS = (
+    "produces", "preserves", "couples", "concatenates", "flattens", "consumes", "blocks")
+
+
+def _unchanged(layer, keep):
+    return layer
+
+
+class Rule(NamedTuple):
+    """One row: the channel role, and the cuts (layer, keep) -> layer; a layer with nothing to cut keeps itself."""
+
+    role: str
+    slice_inputs: Callable = _unchanged
+    slice_outputs: Callable = _unchanged
+
+
+def _take(value, keep, axis):
+    """value with only the kept entries along ``axis`` (a new array; the original is untouched)."""
+    index = [slice(None)] * value.ndim
+    index[axis] = np.flatnonzero(keep)
+    return dlarray._wrap(value.data[tuple(index)], value.fmt)
+
+
+def cut(**axes):
+    """A slicing function: each named property loses the entries where keep is False along its axis."""
+    def slice_(layer, keep):
+        return layer.copy(**{name: _take(getattr(layer, name), keep, axis) for name, axis in axes.items()})
+    return slice_
+
+
+def _per_channel(layer, keep):
+    """Every learnable and state value is one entry per channel (1x1xC, or Cx1 without 'S')."""
+    changes = {}
+    for name in layer.learnable_names + layer.state_names:
+        value = getattr(layer, name)
+        changes[name] = _take(value, keep, max(k for k, n in enumerate(value.shape) if n == keep.size))
+    return layer.copy(**changes)
+
+
+def _columns(layer, keep):
+    """Weights are OutputSize x InputSize; MATLAB flattens h, then w, then c, so a channel owns a block."""
+    columns = np.repeat(keep, layer.Weights.shape[1] // keep.size)
+    return layer.copy(Weights=_take(layer.Weights, columns, 1))
+
+
+BLOCK = Rule(BLOCKS)
+PRESERVE = Rule(PRESERVES)
+DEPTHWISE = Rule(PRESERVES, slice_inputs=cut(Weights=4, Bias=3))
+
+
+def _grouped(layer):
+    """A depthwise convolution (one input channel per group) preserves; any other grouped one blocks.
+
+    Depthwise: group g reads only input channel g and makes output channels
+    g*NumFiltersPerGroup ... (g+1)*NumFiltersPerGroup - 1, so its channels belong to the
+    producer of its input and a pruned filter there removes group g whole (MobileNet's
+    depthwise -> pointwise blocks prune consistently).
+
+    With NumChannelsPerGroup > 1 it blocks rather than pruning whole groups. MATLAB's
+    Weights (FH x FW x Cpg x Fpg x G) make every group the same size, so the input could
+    only lose whole groups of Cpg channels aligned to group boundaries, and its own output
+    could only lose the same number of filters in every group. The Taylor ranking removes
+    single filters by their own scores, which almost never form such blocks; pruning groups
+    would need a score per group, another criterion than MATLAB's. Blocking is exact.
+    """
+    return DEPTHWISE if layer.NumChannelsPerGroup == 1 else BLOCK
+
+
+RULES = {
+    Convolution2DLayer: Rule(PRODUCES, slice_inputs=cut(Weights=2), slice_outputs=cut(Weights=3, Bias=2)),
+    GroupedConvolution2DLayer: _grouped,
+    BatchNormalizationLayer: Rule(PRESERVES, slice_inputs=_per_channel),
+    ReLULayer: PRESERVE,
+    LeakyReLULayer: PRESERVE,
+    MaxPooling2DLayer: PRESERVE,
+    AveragePooling2DLayer: PRESERVE,
+    GlobalAveragePooling2DLayer: PRESERVE,
+    DropoutLayer: PRESERVE,
+    AdditionLayer: Rule(COUPLES),
+    DepthConcatenationLayer: Rule(CONCATENATES),
+    FlattenLayer: Rule(FLATTENS),
+    FullyConnectedLayer: Rule(CONSUMES, slice_inputs=_columns),
+    # Its groups fix the channel count: removing one channel would change every group.
+    GroupNormalizationLayer: BLOCK,
+    SoftmaxLayer: BLOCK,
+    ImageInputLayer: BLOCK,
+    FeatureInputLayer: BLOCK,
+}
+
+
+def rule_for(layer):
+    """The row of ``layer``'s class (a row may be a function of the layer choosing its rule); BLOCK if none."""
+    row = RULES.get(type(layer), BLOCK)
+    return row if isinstance(row, Rule) else row(layer)
