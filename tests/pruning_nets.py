@@ -1,9 +1,9 @@
 """Small networks and helpers shared by the pruning tests."""
 import numpy as np
 
-from minidl import crossentropy, dlarray, dlfeval, dlgradient
+from minidl import crossentropy, dlarray, dlfeval, dlgradient, groupedConvolution2dLayer
 from minidl.layers import (additionLayer, batchNormalizationLayer, convolution2dLayer, depthConcatenationLayer,
-                           fullyConnectedLayer, imageInputLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
+                           fullyConnectedLayer, globalAveragePooling2dLayer, imageInputLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
 from minidl.network import addLayers, connectLayers, dlnetwork, forward, initialize
 from minidl.pruning import updateScore
 
@@ -37,6 +37,14 @@ def chain(filters, size=6, seed=0):
     for k, n in enumerate(filters, start=1):
         layers += conv_block(k, n)
     return build([layers + head()], seed=seed)
+
+
+def mobilenet_block(multiplier=1, seed=0):
+    """conv1-bn-relu -> depthwise conv (channel multiplier m)-bn-relu -> pointwise conv-bn-relu -> gap -> fc."""
+    return build([[image_input(8, 3), *conv_block(1, 6),
+                   groupedConvolution2dLayer(3, multiplier, "channel-wise", Padding="same", Name="dw"),
+                   batchNormalizationLayer(Name="bndw"), reluLayer(Name="reludw"),
+                   *conv_block("pw", 8, size=1), globalAveragePooling2dLayer(Name="gap"), *head()]], seed=seed)
 
 
 def residual_net(seed=0):

@@ -1,7 +1,7 @@
 """Pruning through grouped convolution: a depthwise one joins its producer's group, another grouped one blocks."""
 import numpy as np
 import pytest
-from pruning_nets import build, conv_block, head, image_input, images, inject, scored, targets
+from pruning_nets import build, conv_block, head, image_input, images, inject, mobilenet_block, scored, targets
 
 from minidl import crossentropy, groupedConvolution2dLayer
 from minidl.io import load, save
@@ -9,14 +9,6 @@ from minidl.layers import (batchNormalizationLayer, convolution2dLayer, globalAv
 from minidl.network import dlnetwork, predict
 from minidl.network.summary import count_learnables
 from minidl.pruning import compressNetworkUsingTaylorPruning, taylorPrunableNetwork, updatePrunables
-
-
-def mobilenet_block(multiplier=1, seed=0):
-    """conv1-bn-relu -> depthwise conv (channel multiplier m)-bn-relu -> pointwise conv-bn-relu -> gap -> fc."""
-    return build([[image_input(8, 3), *conv_block(1, 6),
-                   groupedConvolution2dLayer(3, multiplier, "channel-wise", Padding="same", Name="dw"),
-                   batchNormalizationLayer(Name="bndw"), reluLayer(Name="reludw"),
-                   *conv_block("pw", 8, size=1), globalAveragePooling2dLayer(Name="gap"), *head()]], seed=seed)
 
 
 def mobilenet_learnables(k1, kpw, m):

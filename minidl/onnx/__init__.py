@@ -9,7 +9,8 @@ Operator coverage (opset 8, MATLAB's default OpsetVersion, and newer):
 | minidl layer | exported as | imported from |
 |---|---|---|
 | imageInputLayer, featureInputLayer | graph input N x C x H x W / N x C (batch size free); normalisation as Sub, Div | 4-D / 2-D float input; Sub (zerocenter), Sub -> Div (zscore; rescale-zero-one comes back as this), Sub -> Div -> Sub 1 (rescale-symmetric) right after it |
-| convolution2dLayer | Conv; padding [t b l r] or "same" as explicit pads, stride, dilation | Conv with or without bias (group 1); pads, auto_pad SAME_UPPER or VALID |
+| convolution2dLayer | Conv; padding [t b l r] or "same" as explicit pads, stride, dilation | Conv with or without bias; pads, auto_pad SAME_UPPER or VALID |
+| groupedConvolution2dLayer (grouped, channel-wise) | Conv with group = NumGroups | Conv with group > 1 |
 | batchNormalizationLayer | BatchNormalization (inference form) | BatchNormalization (inference form) |
 | groupNormalizationLayer | GroupNormalization from opset 21; before: Reshape -> InstanceNormalization -> Reshape -> Mul -> Add | GroupNormalization (opset 18 and 21 forms) |
 | reluLayer, leakyReluLayer | Relu, LeakyRelu | Relu, LeakyRelu |
@@ -21,8 +22,7 @@ Operator coverage (opset 8, MATLAB's default OpsetVersion, and newer):
 | dropoutLayer, softmaxLayer | Identity; Softmax over channels (for images before opset 13: Transpose -> Softmax -> Transpose) | Dropout (Identity is skipped); Softmax over channels |
 
 Nodes whose inputs are all constants are folded whatever their operator. Not covered:
-grouped convolution (Conv with group > 1), sigmoid and tanh layers (minidl has no such
-layers), sequence data, ceil_mode pooling, and importing the two "before" forms above
+sigmoid and tanh layers (minidl has no such layers), sequence data, ceil_mode pooling, and importing the two "before" forms above
 (group norm before opset 21, softmax over image channels before opset 13).
 """
 from .check import check_with_onnxruntime

@@ -111,10 +111,17 @@ def _normalized(g, layer, x, layout):
 
 
 def _convolution(g, layer, inputs, sizes, out):
-    weights = g.constant(out + "_W", host(layer.Weights).transpose(3, 2, 0, 1))  # FH,FW,C,F -> F,C,FH,FW
-    bias = g.constant(out + "_B", host(layer.Bias).ravel())
-    return g.node("Conv", [inputs[0], weights, bias], out, kernel_shape=list(layer.FilterSize),
-                  strides=list(layer.Stride), dilations=list(layer.DilationFactor),
+    weights, bias, groups = host(layer.Weights), host(layer.Bias), 1
+    if isinstance(layer, L.GroupedConvolution2DLayer):
+        # FH,FW,Cpg,Fpg,G -> G*Fpg,Cpg,FH,FW and bias 1,1,Fpg,G -> G*Fpg: output channel g*Fpg + f in both.
+        fh, fw, per_group, filters, groups = weights.shape
+        weights = weights.transpose(4, 3, 2, 0, 1).reshape(groups * filters, per_group, fh, fw)
+        bias = bias[0, 0].T
+    else:
+        weights = weights.transpose(3, 2, 0, 1)  # FH,FW,C,F -> F,C,FH,FW
+    return g.node("Conv", [inputs[0], g.constant(out + "_W", weights), g.constant(out + "_B", bias.ravel())], out,
+                  kernel_shape=list(layer.FilterSize), strides=list(layer.Stride),
+                  dilations=list(layer.DilationFactor), group=groups,
                   pads=_pads(layer, sizes[0], layer.FilterSize, layer.DilationFactor))
 
 
@@ -202,6 +209,7 @@ EXPORTERS = {
     L.ImageInputLayer: _image_input,
     L.FeatureInputLayer: _feature_input,
     L.Convolution2DLayer: _convolution,
+    L.GroupedConvolution2DLayer: _convolution,
     L.BatchNormalizationLayer: _batch_normalization,
     L.GroupNormalizationLayer: _group_normalization,
     L.ReLULayer: _unary("Relu"),

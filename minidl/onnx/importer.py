@@ -141,16 +141,25 @@ def _spatial_padding(node, attributes):
 
 
 def _conv(net, node, attributes):
-    _only(node, attributes, group=(1,))
+    """Conv; with group > 1 a groupedConvolution2dLayer (ONNX's output channel g*Fpg + f is MATLAB's (f, g))."""
     weights = net.constant(node, 1, "the weights")
     if weights.ndim != 4:
         _refuse(node, f"only 2-D convolution imports; weights have size {weights.shape}")
-    filters = weights.shape[0]
+    filters, per_group, fh, fw = weights.shape
+    groups = int(attributes.get("group", 1))
+    if groups < 1 or filters % groups:
+        _refuse(node, f"group={groups} does not divide its {filters} filters")
     bias = net.optional_constant(node, 2, np.zeros(filters, np.float32))
-    layer = L.convolution2dLayer(list(weights.shape[2:]), filters, Stride=attributes.get("strides", 1),
-                                 DilationFactor=attributes.get("dilations", 1),
-                                 Padding=_spatial_padding(node, attributes),
-                                 Weights=weights.transpose(2, 3, 1, 0), Bias=bias.reshape(1, 1, filters))
+    window = dict(Stride=attributes.get("strides", 1), DilationFactor=attributes.get("dilations", 1),
+                  Padding=_spatial_padding(node, attributes))
+    if groups == 1:
+        layer = L.convolution2dLayer([fh, fw], filters, Weights=weights.transpose(2, 3, 1, 0),
+                                     Bias=bias.reshape(1, 1, filters), **window)
+    else:
+        filters //= groups
+        layer = L.groupedConvolution2dLayer(
+            [fh, fw], filters, groups, Bias=bias.reshape(groups, filters).T.reshape(1, 1, filters, groups),
+            Weights=weights.reshape(groups, filters, per_group, fh, fw).transpose(3, 4, 2, 1, 0), **window)
     net.add(layer, node.input[:1], node.output[0], _hint(node))
 
 
