@@ -268,7 +268,8 @@ def fine_tune(net, mbq, args):
 
 
 def report_sections(r):
-    """The report as (title, lines) sections; report.txt prints them in order and report.json holds ``r``."""
+    """The report as (title, lines) sections; report.txt prints them in order and report.json holds ``r``.
+    A further check (e.g. an exported ONNX model run in onnxruntime) adds its result to ``r`` and one section here."""
     conv = [["layer", "filters before", "filters after"]] + [
         [name, str(r["filters_before"][name]), str(r["filters_after"][name])] for name in r["filters_before"]]
     acc = r["accuracy"]
@@ -287,7 +288,7 @@ def report_sections(r):
             f"after pruning, masked TaylorPrunableNetwork: {100 * acc['masked']:.2f}%",
             f"after pruning, exported dlnetwork: {100 * acc['exported']:.2f}% (must equal the masked figure)",
             f"after fine-tuning the pruned dlnetwork: {100 * acc['fine_tuned']:.2f}%"]),
-        (f"Real handwriting (scikit-learn load_digits, {r['sklearn_images']} images upsampled to 28x28)",
+        (f"Real handwriting (scikit-learn load_digits, {r['sklearn_images']:,} images upsampled to 28x28)",
          [f"original network: {100 * r['sklearn_digits']['original']:.2f}%",
           f"pruned network: {100 * r['sklearn_digits']['pruned']:.2f}%"]
          if r["sklearn_digits"] else ["skipped: scikit-learn is not installed (pip install scikit-learn)"]),
@@ -329,9 +330,9 @@ def figure(r, path):
     accuracies = [100 * r["accuracy"]["original"]] + [100 * row["validation_accuracy"] for row in r["iterations"]]
     counts = [r["learnables_before"]] + [row["learnables"] for row in r["iterations"]]
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 4))
-    ax1.plot(iterations, accuracies, "o-", label="masked network, before fine-tuning")
+    ax1.plot(iterations, accuracies, "o-", label="right after each updatePrunables")
     ax1.plot(iterations[-1], 100 * r["accuracy"]["fine_tuned"], "*", markersize=12, color="tab:green",
-             label="pruned dlnetwork after fine-tuning")
+             label="pruned dlnetwork after the final fine-tune")
     ax1.legend(loc="lower left", fontsize=8)
     ax1.set(xlabel="Pruning iteration", ylabel="Validation accuracy (%)", title="Accuracy while pruning")
     ax2.plot(iterations, [c / 1000 for c in counts], "s-", color="tab:orange")

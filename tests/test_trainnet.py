@@ -217,6 +217,8 @@ def test_caller_objects_are_left_alone():
     (lambda: trainnet(arrays()[0], np.zeros(N), small_net(), "mse", trainingOptions("sgdm")), TypeError,
      "T must be an N x 1 categorical or a numeric N x K array"),
     (lambda: trainnet(small_net(), "crossentropy", trainingOptions("sgdm")), TypeError, "trainnet takes"),
+    (lambda: trainnet(*arrays()[:2], minidl.taylorPrunableNetwork(small_net()), "crossentropy",
+                      trainingOptions("sgdm")), TypeError, "a TaylorPrunableNetwork is fine-tuned"),
 ])
 def test_bad_input_is_refused_by_name(call, kind, message):
     with pytest.raises(kind, match=message):

@@ -36,8 +36,8 @@ class NetworkAnalysis:
                 row += [str(filters) if filters is not None else "-", f"{100 * share:.1f}%" if share else "-"]
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
         right = {0, 4, 6, 7}  # numbers line up on the right
-        lines = ["   ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-                 for r in [header] + rows]
+        lines = ["   ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                 .rstrip() for row in [header] + rows]
         lines.insert(1, "-" * len(max(lines, key=len)))
         lines += ["", f"Total learnables: {self.TotalLearnables:,}"]
         if pruning:
@@ -100,4 +100,5 @@ def _analyse_pruned(prunable):
         reduction.append(1 - now / had if had else 0.0)
     columns.update(NumPrunedFilters=filters, LearnablesReduction=reduction)
     total, total_before = count_learnables(pruned), sum(before.values())
-    return NetworkAnalysis(Table(**columns), total, (sum(f for f in filters if f is not None), 1 - total / total_before))
+    pruned_filters = sum(f for f in filters if f is not None)
+    return NetworkAnalysis(Table(**columns), total, (pruned_filters, 1 - total / total_before))

@@ -19,6 +19,11 @@ _CHOICES = {"Shuffle": ("once", "never", "every-epoch"), "LearnRateSchedule": ("
             "BatchNormalizationStatistics": ("moving",)}
 
 
+# what a solver's MATLAB options object does not show (the values stay readable here)
+_OTHER_SOLVERS_ONLY = {"sgdm": {"GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon"},
+                       "adam": {"Momentum"}, "rmsprop": {"Momentum", "GradientDecayFactor"}}
+
+
 class TrainingOptions:
     """What trainingOptions returns (MATLAB's TrainingOptionsSGDM/ADAM/RMSProp): read-only properties."""
 
@@ -37,7 +42,8 @@ class TrainingOptions:
         return self.InitialLearnRate * self.LearnRateDropFactor ** ((epoch - 1) // self.LearnRateDropPeriod)
 
     def __repr__(self):
-        names = [n for n in vars(self) if n != "SolverName"]
+        hidden = {"SolverName"} | _OTHER_SOLVERS_ONLY[self.SolverName]
+        names = [n for n in vars(self) if n not in hidden]
         width = max(map(len, names))
         lines = [f"  {_SOLVERS[self.SolverName]} with properties:", ""]
         lines += [f"    {n:>{width}}: {_show(getattr(self, n))}" for n in sorted(names)]

@@ -50,6 +50,9 @@ def trainnet(*args):
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"options must come from trainingOptions(...); got {type(options).__name__}")
     loss_fn = _loss_function(lossFcn)
+    if hasattr(net, "_to_dlnetwork"):
+        raise TypeError("net must be a dlnetwork or a list of layers; a TaylorPrunableNetwork is fine-tuned with a "
+                        "custom loop (or train dlnetwork(prunableNet))")
     net = dlnetwork(net)  # our own network (a list of layers is connected and initialised, as MATLAB does)
     input_layer = _single_input_layer(net)
     queue = queue_of(data, input_layer, options.MiniBatchSize, "data")
