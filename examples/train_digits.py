@@ -1,24 +1,23 @@
-"""Train the digits network of MATLAB's taylorPrunableNetwork page with a custom loop.
+"""Train the digits network of MATLAB's taylorPrunableNetwork page with trainnet.
 
-Builds the seed's 12-layer network exactly, trains it on data/DigitDataset with
-minibatchqueue + dlfeval + dlgradient + sgdmupdate, prints a MATLAB-like progress
-table, reports accuracy on a held-out 10% split and saves data/digitsCustom.mat
-(variables dlnet and classes), so the pruning example starts like the seed:
-``s = minidl.load("data/digitsCustom.mat")``.
+Builds the seed's 12-layer network exactly, trains it on data/DigitDataset with trainnet
+(SGDM over a minibatchqueue that scales images to [0, 1]; the learn rate drops to a tenth for the
+last two epochs), prints MATLAB's verbose training table, reports accuracy on a held-out 10% split
+with testnet and saves data/digitsCustom.mat (variables dlnet and classes), so the pruning example
+starts like the seed: ``s = minidl.load("data/digitsCustom.mat")``. trainnet runs the same
+dlfeval/dlgradient/sgdmupdate steps the earlier hand-written loop ran, so the weights are the same.
 
     python examples/train_digits.py [--epochs 8] [--seed 0] [--out data/digitsCustom.mat]
 """
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 
 from minidl import (augmentedImageDatastore, batchNormalizationLayer, cat, categories, convolution2dLayer,
-                    crossentropy, dlfeval, dlgradient, dlnetwork, extractdata, forward, fullyConnectedLayer,
-                    hasdata, imageDatastore, imageDataAugmenter, imageInputLayer, minibatchqueue,
-                    onehotdecode, onehotencode, predict, reluLayer, rng, save, sgdmupdate, shuffle, softmaxLayer,
-                    splitEachLabel)
+                    dlnetwork, fullyConnectedLayer, imageDatastore, imageDataAugmenter, imageInputLayer,
+                    minibatchqueue, onehotencode, reluLayer, rng, save, softmaxLayer, splitEachLabel, testnet,
+                    trainingOptions, trainnet)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,23 +46,13 @@ def preprocessMiniBatch(dataX, dataT):
     return X, T
 
 
-def modelLoss(net, X, T):
-    Y, state = forward(net, X)
-    loss = crossentropy(Y, T)
-    gradients = dlgradient(loss, net.Learnables)
-    return loss, gradients, state, Y
-
-
-def accuracy_on(net, ds, classes):
-    mbq = minibatchqueue(ds, MiniBatchSize=512, MiniBatchFcn=preprocessMiniBatch, MiniBatchFormat=["SSCB", ""])
-    correct = total = 0
-    while hasdata(mbq):
-        X, T = next(mbq)
-        Y = onehotdecode(extractdata(predict(net, X)), classes, 1)
-        truth = onehotdecode(extractdata(T), classes, 1)
-        correct += int(np.sum(np.asarray(Y == truth)))
-        total += len(truth)
-    return correct / total
+def training_options(epochs):
+    """SGDM at 0.01, momentum 0.9, reshuffled every epoch, a tenth of the learn rate for the last two epochs;
+    no L2 and the Mean set here (as the earlier hand-written loop had it)."""
+    return trainingOptions("sgdm", InitialLearnRate=0.01, Momentum=0.9, MaxEpochs=epochs, Shuffle="every-epoch",
+                           LearnRateSchedule="piecewise", LearnRateDropFactor=0.1,
+                           LearnRateDropPeriod=max(epochs - 2, 1), L2Regularization=0,
+                           ResetInputNormalization=False, Metrics="accuracy", VerboseFrequency=50)
 
 
 def main():
@@ -79,7 +68,8 @@ def main():
     imdsTrain, imdsValidation = splitEachLabel(imds, 0.9, "randomized")
     classes = categories(imdsTrain.Labels)
 
-    # zerocenter needs its Mean in a custom loop: the channel mean of the training images (scaled as the network sees them).
+    # The Mean is set here: the channel mean of the unaugmented training images, scaled as the network sees them
+    # (so trainnet runs with ResetInputNormalization=False).
     mean = np.mean([image.mean() for image in imdsTrain.readall()]) / 255
     net = dlnetwork(digits_layers(np.full((1, 1, 1), mean, dtype=np.float32)))
 
@@ -89,32 +79,12 @@ def main():
     mbq = minibatchqueue(augimdsTrain, MiniBatchSize=128, MiniBatchFcn=preprocessMiniBatch,
                          MiniBatchFormat=["SSCB", ""])
 
-    learnRate, momentum, velocity = 0.01, 0.9, None
-    print("|=======================================================================|")
-    print("|  Epoch  |  Iteration  |  Time Elapsed  |  Mini-batch  |  Mini-batch  |")
-    print("|         |             |   (hh:mm:ss)   |     Loss     |   Accuracy   |")
-    print("|=======================================================================|")
-    start, iteration = time.time(), 0
-    for epoch in range(1, args.epochs + 1):
-        if epoch == args.epochs - 1:
-            learnRate /= 10  # a piecewise drop for the last two epochs settles the weights
-        shuffle(mbq)
-        while hasdata(mbq):
-            iteration += 1
-            X, T = next(mbq)
-            loss, gradients, state, Y = dlfeval(modelLoss, net, X, T)
-            net.State = state
-            net, velocity = sgdmupdate(net, gradients, velocity, learnRate, momentum)
-            if iteration == 1 or iteration % 50 == 0 or not hasdata(mbq):
-                batch_accuracy = np.mean(np.argmax(extractdata(Y), 0) == np.argmax(extractdata(T), 0))
-                elapsed = time.strftime("%H:%M:%S", time.gmtime(time.time() - start))
-                print(f"|  {epoch:5d}  |  {iteration:9d}  |  {elapsed:>12}  |  {float(loss):10.4f}  |"
-                      f"  {100 * batch_accuracy:9.2f}%  |")
-    print("|=======================================================================|")
-
-    accuracy = accuracy_on(net, augimdsValidation, classes)
+    net, _ = trainnet(mbq, net, "crossentropy", training_options(args.epochs))
+    mbqValidation = minibatchqueue(augimdsValidation, MiniBatchSize=512, MiniBatchFcn=preprocessMiniBatch,
+                                   MiniBatchFormat=["SSCB", ""])
+    accuracy = testnet(net, mbqValidation, "accuracy")
     print(f"Validation accuracy on the held-out 10% ({imdsValidation.NumObservations} images, seed {args.seed}): "
-          f"{100 * accuracy:.2f}%")
+          f"{accuracy:.2f}%")
     save(args.out, dlnet=net, classes=classes)
     print(f"Saved {args.out}")
 

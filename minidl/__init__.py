@@ -1,6 +1,6 @@
 """minidl: MATLAB's Deep Learning Toolbox API on NumPy (CPU) and CuPy (GPU)."""
 from .autodiff import dlfeval, dlgradient
-from .dlarray import dims, dlarray, extractdata, finddim, size, stripdims
+from .dlarray import dims, dlarray, extractdata, finddim, numel, size, stripdims
 from .ops.activation import leakyrelu, relu, sigmoid, softmax
 from .ops.elementwise import abs, exp, log, max, maximum, min, minimum, sqrt, tanh
 from .ops.matmul import mtimes
@@ -15,17 +15,20 @@ from .layers import (additionLayer, averagePooling2dLayer, batchNormalizationLay
                      depthConcatenationLayer, dropoutLayer, featureInputLayer, flattenLayer, fullyConnectedLayer,
                      globalAveragePooling2dLayer, groupedConvolution2dLayer, groupNormalizationLayer, imageInputLayer,
                      leakyReluLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
-from .network import (addLayers, connectLayers, disconnectLayers, dlnetwork, forward, initialize, predict,
+from .network import (NetworkAnalysis, addLayers, analyzeNetwork, connectLayers, disconnectLayers, dlnetwork, forward,
+                      initialize, predict,
                       removeLayers, replaceLayer, summary)
-from .optim import adamupdate, dlupdate, sgdmupdate
+from .optim import adamupdate, dlupdate, rmspropupdate, sgdmupdate, sgdupdate
 from .io import load, save
 from .table import Table
 from .random import rng
 from .data import (augment, augmentedImageDatastore, cat, categorical, categories, countcats, countEachLabel, hasdata,
                    imageDataAugmenter, imageDatastore, isundefined, minibatchqueue, numpartitions, onehotdecode,
-                   onehotencode, partition, read, readall, readimage, reset, shuffle, splitEachLabel, subset)
+                   onehotencode, partition, read, readall, readimage, reset, scores2label, shuffle, splitEachLabel,
+                   subset)
 from .pruning import TaylorPrunableNetwork, taylorPrunableNetwork, updatePrunables, updateScore
 from .pruning.compress import compressNetworkUsingTaylorPruning
 from .onnx import exportONNXNetwork, importNetworkFromONNX
+from .train import TrainingInfo, TrainingOptions, minibatchpredict, testnet, trainingOptions, trainnet
 
 __version__ = "0.1.0"

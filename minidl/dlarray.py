@@ -281,6 +281,15 @@ def size(X, dim=None):
     return sizes if isinstance(dim, (list, tuple)) else sizes[0]
 
 
+def numel(X):
+    """MATLAB's numel: the number of elements of X (a dlarray, array, categorical or nested list);
+    ``None`` (MATLAB's ``[]``) has 0. A network's learnables: ``sum(numel(v) for v in net.Learnables.Value)``."""
+    if X is None:
+        return 0
+    shape = X.shape if hasattr(X, "shape") else np.shape(X)
+    return int(np.prod(shape, dtype=np.int64))
+
+
 def _check(X, argname):
     if not isinstance(X, dlarray):
         raise TypeError(f"{argname} must be a dlarray; got {type(X).__name__}")

@@ -1,4 +1,4 @@
-"""sgdmupdate, adamupdate, dlupdate: MATLAB's update functions for networks, tables, dlarrays and containers.
+"""sgdmupdate, sgdupdate, adamupdate, rmspropupdate, dlupdate: MATLAB's update functions for networks, tables, dlarrays and containers.
 
 Parameters may be a network (its Learnables are updated), a Learnables-style table, a
 dlarray, or a list/tuple/dict of them; gradients and optimiser state must have the same
@@ -105,6 +105,18 @@ def sgdmupdate(net, grad, vel=None, learnRate=0.01, momentum=0.9):
     return put_back(new_w), _like(grad, new_vel)
 
 
+def sgdupdate(net, grad, learnRate=0.01):
+    """``net = sgdupdate(net, grad, learnRate)``: plain stochastic gradient descent, w = w - learnRate*g.
+
+    MATLAB has no function of this name (its plain SGD is sgdmupdate with momentum 0); it is here as the
+    momentum-free member of the family, with sgdmupdate's argument names and learn-rate default.
+    """
+    values, keys, put_back = _target(net)
+    grads = _matching(values, keys, grad, "grad", "net")
+    learnRate = _scalar(learnRate, "learnRate", 0)
+    return put_back([_wrap(w, w.data - learnRate * g.data) for w, g in zip(values, grads)])
+
+
 def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001, gradDecay=0.9,
                sqGradDecay=0.999, epsilon=1e-8):
     """``net, averageGrad, averageSqGrad = adamupdate(net, grad, averageGrad, averageSqGrad, iteration, ...)``.
@@ -131,6 +143,24 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
     new_w = [_wrap(w, w.data - learnRate * (a.data / m_scale) / ((b.data / v_scale) ** 0.5 + epsilon))
              for w, a, b in zip(values, new_m, new_v)]
     return put_back(new_w), _like(grad, new_m), _like(grad, new_v)
+
+
+def rmspropupdate(net, grad, averageSqGrad=None, learnRate=0.001, sqGradDecay=0.9, epsilon=1e-8):
+    """``net, averageSqGrad = rmspropupdate(net, grad, averageSqGrad, learnRate, sqGradDecay, epsilon)``.
+
+    v = sqGradDecay*v + (1-sqGradDecay)*g^2; w = w - learnRate * g / (sqrt(v) + epsilon).
+    ``averageSqGrad`` is None or [] at the first iteration.
+    """
+    values, keys, put_back = _target(net)
+    grads = _matching(values, keys, grad, "grad", "net")
+    v = _optimiser_state(values, keys, averageSqGrad, "averageSqGrad")
+    learnRate = _scalar(learnRate, "learnRate", 0)
+    decay = _scalar(sqGradDecay, "sqGradDecay", 0, 1, low_open=False)
+    epsilon = _scalar(epsilon, "epsilon", 0)
+    new_v = [_wrap(w, decay * a.data + (1 - decay) * g.data ** 2) for w, a, g in zip(values, v, grads)]
+    new_w = [_wrap(w, w.data - learnRate * g.data / (b.data ** 0.5 + epsilon))
+             for w, g, b in zip(values, grads, new_v)]
+    return put_back(new_w), _like(grad, new_v)
 
 
 def dlupdate(fun, *args):

@@ -8,9 +8,10 @@ from .functions import (augment, countEachLabel, hasdata, numpartitions, partiti
 from .imagedatastore import imageDatastore
 from .minibatchqueue import minibatchqueue
 from .onehot import onehotdecode, onehotencode
+from .scores import scores2label
 from .split import splitEachLabel
 
 __all__ = ["augment", "augmentedImageDatastore", "cat", "categorical", "categories", "countEachLabel",
            "countcats", "hasdata", "imageDataAugmenter", "imageDatastore", "isundefined", "minibatchqueue",
            "numpartitions", "onehotdecode", "onehotencode", "partition", "read", "readall", "readimage", "reset",
-           "shuffle", "splitEachLabel", "subset"]
+           "scores2label", "shuffle", "splitEachLabel", "subset"]

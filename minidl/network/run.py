@@ -1,4 +1,5 @@
 """forward (training behaviour) and predict (inference behaviour) over the layer graph."""
+from ..backend import array_module
 from ..dlarray import dlarray
 from .graph import input_ports, is_input_layer, output_ports, sources_of, split_port, topological_order
 
@@ -60,6 +61,21 @@ def run(net, X, training, input_hook=None, hook=None, initialize=None):
         for port, value in zip(output_ports(layer), outs):
             values[(layer.Name, port)] = value
     return values, states, layers
+
+
+def example_values(net, caller):
+    """Every tensor of one batch-1 predict pass, with the example inputs on the device of the learnables."""
+    xp = array_module(*(v.data for v in net.Learnables.Value))
+    examples = []
+    for layer_name, _ in _network_inputs(net):
+        layer = net._by_name()[layer_name]
+        if not is_input_layer(layer):
+            raise ValueError(f"{caller} needs a network whose inputs are input layers "
+                             f"(input {layer_name!r} has none), so it can work out the activation sizes")
+        example = layer.example_input()
+        examples.append(dlarray._wrap(xp.asarray(example.data), example.fmt))
+    values, _, _ = run(net, tuple(examples), training=False)
+    return values
 
 
 def _output_keys(net, Outputs):

@@ -1,9 +1,11 @@
 """summary(net): MATLAB's short text about a network."""
+from ..dlarray import numel
 from .graph import is_input_layer
 
 
 def count_learnables(net):
-    return sum(v.size for v in net.Learnables.Value if v is not None)
+    """MATLAB's idiom for the number of learnables: the sum of numel over ``net.Learnables.Value``."""
+    return sum(numel(v) for v in net.Learnables.Value)
 
 
 def _abbreviated(n):

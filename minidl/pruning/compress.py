@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autodiff import dlfeval, dlgradient
 from ..backend import to_device
-from ..data.arraybatches import ArrayBatches
+from ..data.arrayqueue import ArrayQueue
 from ..dlarray import dlarray
 from ..network.dlnetwork import dlnetwork
 from ..network.summary import count_learnables
@@ -47,7 +47,7 @@ def _queue(data, mini_batch_size, generator):
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(f"data must be a minibatchqueue or a tuple (X, T); got a tuple of {len(data)}")
-        return ArrayBatches(data[0], data[1], _count(mini_batch_size, "MiniBatchSize"), generator)
+        return ArrayQueue(data[0], data[1], _count(mini_batch_size, "MiniBatchSize"), generator)
     if all(hasattr(data, m) for m in ("hasdata", "next", "reset", "shuffle")):
         return data
     raise TypeError(f"data must be a minibatchqueue or a tuple (X, T); got {type(data).__name__}")

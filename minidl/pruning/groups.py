@@ -11,10 +11,8 @@ layer kind without a rule) blocks its owners from pruning.
 """
 import numpy as np
 
-from ..backend import array_module
-from ..dlarray import dlarray
-from ..network.graph import input_ports, is_input_layer, sources_of, topological_order
-from ..network.run import _network_inputs, run
+from ..network.graph import input_ports, sources_of, topological_order
+from ..network.run import example_values
 from .rules import BLOCKS, CONCATENATES, CONSUMES, COUPLES, FLATTENS, PRESERVES, PRODUCES, rule_for
 
 
@@ -57,21 +55,6 @@ class Analysis:
         return list(self.group_of)
 
 
-def _example_values(net):
-    """Every tensor of one batch-1 pass, with the example inputs on the device of the learnables."""
-    xp = array_module(*(v.data for v in net.Learnables.Value))
-    examples = []
-    for layer_name, _ in _network_inputs(net):
-        layer = net._by_name()[layer_name]
-        if not is_input_layer(layer):
-            raise ValueError("taylorPrunableNetwork needs a network whose inputs are input layers "
-                             f"(input {layer_name!r} has none), so it can work out the channel sizes")
-        example = layer.example_input()
-        examples.append(dlarray._wrap(xp.asarray(example.data), example.fmt))
-    values, _, _ = run(net, tuple(examples), training=False)
-    return values
-
-
 def _channel_count(value):
     fmt = value.fmt
     return value.shape[fmt.index("C")] if "C" in fmt else 0
@@ -79,7 +62,7 @@ def _channel_count(value):
 
 def analyse(net):
     """Channel maps, prunable groups and blocked owners of an initialised dlnetwork."""
-    values = _example_values(net)
+    values = example_values(net, "taylorPrunableNetwork")
     sources = sources_of(net._connections)
     owners, blocked, filters = _Owners(), set(), {}
     maps, input_maps = {}, {}

@@ -1,14 +1,11 @@
-"""Mini-batches of in-memory (X, T) dlarrays with the minibatchqueue protocol (hasdata, next, reset, shuffle)."""
+"""ArrayQueue: mini-batches of in-memory arrays, for trainnet and compressNetworkUsingTaylorPruning."""
 import numpy as np
 
 from ..dlarray import dlarray
 
 
-class ArrayBatches:
-    """Mini-batches of ``size`` observations of X (a formatted dlarray with 'B') and T (its 'B' or last dimension).
-
-    ``shuffle`` draws a new order from ``generator`` (a NumPy Generator) and starts over.
-    """
+class ArrayQueue:
+    """Mini-batches of in-memory (X, T) dlarrays with the minibatchqueue protocol (hasdata, next, reset, shuffle)."""
 
     def __init__(self, X, T, size, generator):
         if not isinstance(X, dlarray) or "B" not in X.fmt:

@@ -1,0 +1,94 @@
+"""Mini-batches for trainnet, testnet and minibatchpredict: datastores, minibatchqueues and in-memory arrays,
+and the scores computed over them."""
+import copy
+
+import numpy as np
+
+from ..backend import to_device
+from ..data.arrayqueue import ArrayQueue
+from ..data.augmenteddatastore import augmentedImageDatastore
+from ..data.categorical import categorical
+from ..data.concat import cat
+from ..data.datastore import Datastore
+from ..data.imagedatastore import imageDatastore
+from ..data.minibatchqueue import minibatchqueue
+from ..data.onehot import onehotencode
+from ..dlarray import dlarray
+from ..network.run import predict
+from ..random import generator
+
+
+def labels_axis(A):
+    return A.fmt.index("C") if isinstance(A, dlarray) and "C" in A.fmt else 0
+
+
+def batch_size(X):
+    return X.shape[X.fmt.index("B")] if "B" in X.fmt else 1
+
+
+def accuracy(Y, T):
+    """Percentage of observations whose largest score is the target's class."""
+    predicted = np.argmax(to_device(Y.data, "cpu"), axis=labels_axis(Y))
+    truth = np.argmax(to_device(T.data if isinstance(T, dlarray) else T, "cpu"), axis=labels_axis(T))
+    return 100.0 * float(np.mean(predicted == truth))
+
+
+def evaluate(net, queue, loss_fn):
+    """(loss, accuracy in percent) over all of ``queue``, each mini-batch weighted by its size."""
+    queue.reset()
+    total_loss = correct = count = 0.0
+    while queue.hasdata():
+        X, T = queue.next()
+        Y = predict(net, X)
+        n = batch_size(Y)
+        total_loss += float(to_device(loss_fn(Y, T).data, "cpu")) * n
+        correct += accuracy(Y, T) * n / 100
+        count += n
+    return total_loss / count, 100.0 * correct / count
+
+
+def queue_of(data, input_layer, size, argname, predictors_only=False):
+    """Something with hasdata/next/reset/shuffle giving (X, T) mini-batches of dlarrays (or only X mini-batches
+    from a datastore when ``predictors_only``; a minibatchqueue gives what it gives)."""
+    fmt = input_layer.example_input().fmt
+    if isinstance(data, minibatchqueue):
+        queue = copy.deepcopy(data)  # the caller's queue keeps its position
+        queue.reset()
+        return queue
+    if isinstance(data, Datastore):
+        if isinstance(data, imageDatastore):
+            data = augmentedImageDatastore(list(input_layer.InputSize[:2]), data)
+        if not isinstance(data, augmentedImageDatastore):
+            raise TypeError(f"{argname} must be an imageDatastore, augmentedImageDatastore, minibatchqueue or "
+                            f"(X, T); got {type(data).__name__}")
+        if predictors_only:
+            return minibatchqueue(data, 1, MiniBatchSize=size, MiniBatchFcn=lambda images, *labels: cat(4, *images),
+                                  MiniBatchFormat=fmt)
+        return minibatchqueue(data, MiniBatchSize=size, MiniBatchFormat=[fmt, "CB"])
+    if isinstance(data, tuple) and len(data) == 2:
+        X, T = in_memory(data[0], data[1], fmt, argname)
+        return ArrayQueue(X, T, size, generator())
+    raise TypeError(f"{argname} must be an imageDatastore, augmentedImageDatastore, minibatchqueue or (X, T); "
+                    f"got {type(data).__name__}")
+
+
+def in_memory(X, T, fmt, argname):
+    """X as a dlarray in the input layer's format and T (None allowed) as a "CB" dlarray of targets."""
+    if not isinstance(X, dlarray):
+        X = np.asarray(X)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{argname}: X must be numeric; got {X.dtype}")
+        # MATLAB's layouts: images HxWxCxN (observations last), features NxC (observations first)
+        X = dlarray(X.astype(np.float32, copy=False).T if fmt == "CB" else X.astype(np.float32, copy=False), fmt)
+    if isinstance(T, categorical):
+        row = T.ndim == 2 and T.shape[0] == 1 and T.shape[1] != 1
+        n = T.size
+        onehot = np.asarray(onehotencode(T, 1 if row else 2), dtype=np.float32)
+        T = dlarray(onehot.reshape(-1, n) if row else onehot.reshape(n, -1).T, "CB")
+    elif T is not None and not isinstance(T, dlarray):
+        T = np.asarray(T)
+        if T.dtype.kind not in "biuf" or T.ndim != 2:
+            raise TypeError(f"{argname}: T must be an N x 1 categorical or a numeric N x K array (observations "
+                            f"first); got {T.dtype} of size {T.shape}")
+        T = dlarray(T.astype(np.float32).T, "CB")
+    return X, T
