@@ -8,7 +8,8 @@ dlnetwork(prunableNet) removes the filters for real and trainnet fine-tunes the 
 
 Prints a progress table (one line per pruning iteration, a mini-batch counter in between) and writes, into
 --output-dir (default ./prune_digits_out): prunedDigits.mat (dlnet, classes), report.txt, report.json and
-pruning.png (needs matplotlib: pip install -e ".[plot]").
+pruning.png (needs matplotlib: pip install -e ".[plot]"), and original.onnx/pruned.onnx, checked in onnxruntime
+(needs onnx and onnxruntime: pip install -e ".[onnx]").
 
     python examples/prune_digits.py [--max-iterations 16] [--max-to-prune 8] [--updates-per-iteration 50]
                                     [--learn-rate 0.01] [--min-accuracy 0] [--seed 0] [--output-dir DIR] [--quick]
@@ -92,6 +93,22 @@ def throughput(nets, X, repeats):
             predict(net, batch)
             best[k] = max(best[k], X.shape[3] / (time.perf_counter() - start))
     return best
+
+
+def onnx_check(nets, X, folder):
+    """Each network exported with exportONNXNetwork and run in onnxruntime on X, against predict; None (and a
+    message saying how to install them) without onnx/onnxruntime."""
+    try:
+        from minidl.onnx import check_with_onnxruntime, exportONNXNetwork
+        results = {}
+        for name, net in nets.items():
+            path = folder / f"{name}.onnx"
+            exportONNXNetwork(net, path)
+            results[name] = {"file": str(path), **check_with_onnxruntime(net, path, X)}
+        return results
+    except ImportError as err:
+        print(f"ONNX check skipped: {err}")
+        return None
 
 
 def sklearn_digits(every=1):
@@ -269,7 +286,7 @@ def fine_tune(net, mbq, args):
 
 def report_sections(r):
     """The report as (title, lines) sections; report.txt prints them in order and report.json holds ``r``.
-    A further check (e.g. an exported ONNX model run in onnxruntime) adds its result to ``r`` and one section here."""
+    A further check adds its result to ``r`` and one section here."""
     conv = [["layer", "filters before", "filters after"]] + [
         [name, str(r["filters_before"][name]), str(r["filters_after"][name])] for name in r["filters_before"]]
     acc = r["accuracy"]
@@ -297,11 +314,20 @@ def report_sections(r):
             f"pruned: {r['throughput']['pruned']:,.0f} images/s "
             f"({r['throughput']['pruned'] / r['throughput']['original']:.2f}x)",
             f"batch of {r['throughput']['images']} images"]),
+        ("ONNX (exportONNXNetwork, run in onnxruntime on the throughput batch)", _onnx_lines(r["onnx"])),
         ("BLAS configuration", [json.dumps(entry) for entry in r["blas"]] + [f"python {platform.python_version()}, "
                                                                              f"numpy {np.__version__}"]),
         ("Files", [f"{name}: {path}" for name, path in r["files"].items()]),
     ]
     return sections
+
+
+def _onnx_lines(checks):
+    if checks is None:
+        return ['skipped: onnx and onnxruntime are not installed (pip install -e ".[onnx]")']
+    return [f"{name}: {c['file']}; max |onnxruntime - predict| {c['max_abs_difference']:.2e}, same top class for "
+            f"{100 * c['argmax_agreement']:.1f}% of images; onnxruntime {1000 * c['onnxruntime_seconds']:.1f} ms, "
+            f"minidl {1000 * c['minidl_seconds']:.1f} ms per batch" for name, c in checks.items()]
 
 
 def _columns(rows):
@@ -381,6 +407,8 @@ def main(argv=None):
     print("Measuring throughput and accuracy on scikit-learn's handwritten digits...", flush=True)
     speed = throughput([net, prunedNet], XValidation[..., :500], 1 if args.quick else 3)
     real = sklearn_digits(6 if args.quick else 1)
+    onnx = onnx_check({"original": net, "pruned": prunedNet}, dlarray(XValidation[..., :500], "SSCB"),
+                      args.output_dir)
     files = {"network": str(args.output_dir / "prunedDigits.mat"), "report": str(args.output_dir / "report.txt"),
              "report_json": str(args.output_dir / "report.json"), "figure": str(args.output_dir / "pruning.png")}
     r = {"command": " ".join(["python examples/prune_digits.py"] + (sys.argv[1:] if argv is None else argv)),
@@ -395,7 +423,9 @@ def main(argv=None):
                                                       "pruned": accuracy(prunedNet, *real)},
          "sklearn_images": 0 if real is None else len(real[1]),
          "throughput": {"original": speed[0], "pruned": speed[1], "images": min(500, len(labels))},
-         "blas": blas_configuration(), "files": files}
+         "onnx": onnx, "blas": blas_configuration(), "files": files}
+    if onnx is not None:
+        files.update({f"onnx_{name}": check["file"] for name, check in onnx.items()})
 
     with atomic_path(files["network"]) as tmp:
         minidl.save(tmp, dlnet=prunedNet, classes=classes)

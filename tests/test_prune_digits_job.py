@@ -29,10 +29,11 @@ def run(tmp_path_factory):
 
 def test_files_are_written(run):
     out, stdout, report = run
-    assert sorted(p.name for p in out.iterdir()) == ["prunedDigits.mat", "pruning.png", "report.json", "report.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["original.onnx", "pruned.onnx", "prunedDigits.mat", "pruning.png",
+                                                     "report.json", "report.txt"]
     text = (out / "report.txt").read_text()
     for heading in ("Filters per convolution", "MACs per image", "Validation accuracy", "Real handwriting",
-                    "Inference throughput", "BLAS configuration"):
+                    "Inference throughput", "ONNX", "BLAS configuration"):
         assert heading in text
     assert "\r" not in stdout and "\x1b" not in stdout  # stdout is not a terminal: no redrawing
 
@@ -50,6 +51,8 @@ def test_pruning_figures(run):
     assert sum(r["filters_before"].values()) - sum(r["filters_after"].values()) == 16
     assert [row["learnables"] for row in r["iterations"]][-1] == r["learnables_after"]
     assert r["throughput"]["original"] > 0 and r["throughput"]["pruned"] > 0
+    for check in r["onnx"].values():  # the exported files, run by onnxruntime, compute what predict computes
+        assert check["max_abs_difference"] < 1e-4 and check["argmax_agreement"] == 1.0
     assert any("internal_api" in entry or "library" in entry for entry in r["blas"])
     table = [line for line in stdout.splitlines() if line.startswith("|") and "%" in line]
     assert len(table) == 2 and "40" in table[0] and "32" in table[1]
