@@ -83,9 +83,10 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             g = grads.get(id(node))
             if g is None or id(node) not in walked:
                 continue
-            input_grads = node.vjp(g)
-            for x, gx in zip(node.inputs, input_grads):
-                if gx is None or x._node is None or id(x._node) not in relevant:
+            needs = tuple(x._node is not None and id(x._node) in relevant for x in node.inputs)
+            input_grads = node.vjp(g, needs)
+            for x, gx, needed in zip(node.inputs, input_grads, needs):
+                if gx is None or not needed:
                     continue
                 gx = sum_to(gx, x.shape, x.fmt)
                 key = id(x._node)
