@@ -201,9 +201,9 @@ def test_im2col_and_col2im_are_adjoint(g, C, N, seed):
     cols = im2col(x, window)
     c = rng.standard_normal(cols.shape)
     assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c, window, x.shape[:2])), rtol=1e-12)
-    # im2col copies windows: each column is the oracle's patch, rows ordered (c, i, j).
+    # im2col copies windows: each row (n, ho, wo) is the oracle's patch, ordered (i, j, c).
     for ho, wo, patch in windows(x, g["size"], g["stride"], g["dilation"], padding):
-        np.testing.assert_array_equal(cols[:, :, :, :, ho, wo], patch.transpose(2, 0, 1, 3))
+        np.testing.assert_array_equal(cols[:, ho, wo], patch.transpose(3, 0, 1, 2))
 
 
 # -- bad input ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .shape import relabel, reshape_raw, transpose_raw
 # -- the differentiable primitives ----------------------------------------------
 
 def im2col(x, window, pad_value=0.0):
-    """Unformatted (C, FH, FW, N, Ho, Wo) columns of the (H, W, C, N) image dlarray ``x``."""
+    """Unformatted (N, Ho, Wo, FH, FW, C) window rows of the (H, W, C, N) image dlarray ``x``."""
     H, W = x.shape[:2]
     return record(kernels.im2col(x.data, window, pad_value), "", (x,),
                   lambda g: (col2im(g, window, (H, W), x.fmt),))
@@ -118,8 +118,8 @@ def image_input(X, DataFormat, fname):
 
 
 def image_output(y, N, Ho, Wo):
-    """Results laid out (K, N*Ho*Wo) as the "SSCB" (Ho, Wo, K, N) dlarray (a view, no copy)."""
-    return transpose_raw(reshape_raw(y, (y.shape[0], N, Ho, Wo), ""), (2, 3, 0, 1), "SSCB")
+    """Results laid out (N*Ho*Wo, K) as the "SSCB" (Ho, Wo, K, N) dlarray (a view, no copy)."""
+    return transpose_raw(reshape_raw(y, (N, Ho, Wo, y.shape[1]), ""), (1, 2, 3, 0), "SSCB")
 
 
 # -- dlconv -----------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def _weights_and_bias(weights, bias, x):
     b = as_dlarray(bias, like=x, argname="bias")
     if b.size not in (1, f):
         raise ValueError(f"bias must be a scalar or have one element per filter ({f}); got size {b.shape}")
-    return w, reshape_raw(relabel(b, ""), (b.size, 1), "")
+    return w, reshape_raw(relabel(b, ""), (1, b.size), "")
 
 
 def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataFormat=None):
@@ -155,10 +155,9 @@ def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataForma
     H, W, _, N = x.shape
     window = image_window(x.shape, (fh, fw), Stride, DilationFactor, Padding, "weights")
     Ho, Wo = window.output_size(H, W)
-    cols = reshape_raw(im2col(x, window), (c * fh * fw, N * Ho * Wo), "")
-    # Rows of cols run over (c, i, j), so the weights go (F, C, FH, FW) to match.
-    w_rows = reshape_raw(transpose_raw(w, (3, 2, 0, 1), ""), (f, c * fh * fw), "")
-    y = mtimes(w_rows, cols)
+    cols = reshape_raw(im2col(x, window), (N * Ho * Wo, fh * fw * c), "")
+    # Columns of cols run over (i, j, c), the row-major order of the weights' first three axes.
+    y = mtimes(cols, reshape_raw(w, (fh * fw * c, f), ""))
     if b is not None:
         y = plus(y, b)
     return restore(image_output(y, N, Ho, Wo))
