@@ -127,8 +127,12 @@ def test_float32_stays_float32_also_in_gradients():
 
     y, grads = dlfeval(loss, x, w, b)
     assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
-    # Double weights with single data give single, as MATLAB's mixed arithmetic does.
+    # Double weights with single data give single, as MATLAB's mixed arithmetic does; the
+    # weights' gradient keeps their own type.
     assert dlconv(x, rng.standard_normal((3, 3, 2, 4)), 0).dtype == np.float32
+    w64 = dlarray(rng.standard_normal((3, 3, 2, 4)))
+    y, grads = dlfeval(loss, x, w64, b)
+    assert y.dtype == np.float32 and [g.dtype for g in grads] == [np.float32, np.float64, np.float32]
 
 
 def test_inputs_are_not_mutated():
@@ -255,3 +259,23 @@ def test_gpu_matches_numpy():
     got = dlfeval(run, dlarray(cupy.asarray(x), "SSCB"), dlarray(cupy.asarray(w)), dlarray(cupy.asarray(b)))
     for e, g in zip([expected[0], *expected[1]], [got[0], *got[1]]):
         np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
+
+
+def test_chunked_kernels_give_the_whole_batch_result(monkeypatch):
+    """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result."""
+    from minidl.kernels import conv as conv_kernels
+    rng = np.random.default_rng(7)
+    x = dlarray(rng.standard_normal((7, 6, 3, 5)), "SSCB")
+    w, b = dlarray(rng.standard_normal((3, 2, 3, 4))), dlarray(rng.standard_normal(4))
+
+    def loss(x, w, b):
+        y = dlconv(x, w, b, Padding=[1, 0, 2, 1], Stride=[2, 1])
+        return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+    whole = dlfeval(loss, x, w, b)
+    rows_per_image = 3 * 8 * 3 * 2 * 3 * 8  # Ho*Wo*FH*FW*C*itemsize (Ho, Wo = 3, 8)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * rows_per_image)
+    assert conv_kernels._chunks(x.data, Window((3, 2), (2, 1), (1, 1), (1, 0, 2, 1)))[0] == [(0, 2), (2, 4), (4, 5)]
+    chunked = dlfeval(loss, x, w, b)
+    np.testing.assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
+    for g_chunked, g_whole in zip(chunked[1], whole[1]):
+        np.testing.assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)
