@@ -342,8 +342,9 @@ def blas_info():
     """(description, threads) of the BLAS NumPy uses."""
     try:
         from threadpoolctl import threadpool_info
-        for pool in threadpool_info():
-            if pool.get("user_api") == "blas":
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        # NumPy's own BLAS first (SciPy and torch may load others).
+        for pool in sorted(pools, key=lambda p: "numpy" not in p["filepath"]):
                 return (f"{pool['internal_api']} {pool.get('version')} kernel {pool.get('architecture')}, "
                         f"{pool['num_threads']} threads ({Path(pool['filepath']).name})"), pool["num_threads"]
     except ImportError:
@@ -458,11 +459,16 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--width", type=int, default=20, help="filters per convolution (20: the seed network)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: what OpenBLAS chose); "
+                        "1 gives steadier ratios on a loaded machine")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--memory-child", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    threads = args.threads or int(os.environ.get("BENCH_THREADS", 0))
+    if threads:
+        from threadpoolctl import threadpool_limits
+        _limits = threadpool_limits(threads, user_api="blas")  # noqa: F841  (kept for the whole run)
     blas, threads = blas_info()
-    threads = int(os.environ.get("BENCH_THREADS", threads))
     if args.memory_child:
         memory_child(*args.memory_child, args.batch, args.width, threads)
         return

@@ -261,20 +261,25 @@ def test_gpu_matches_numpy():
         np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
 
 
-def test_chunked_kernels_give_the_whole_batch_result(monkeypatch):
-    """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result."""
+@pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
+def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
+    """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result;
+    stride 1 takes the gather form of the input gradient, stride 2 the scatter-add form."""
     from minidl.kernels import conv as conv_kernels
     rng = np.random.default_rng(7)
     x = dlarray(rng.standard_normal((7, 6, 3, 5)), "SSCB")
     w, b = dlarray(rng.standard_normal((3, 2, 3, 4))), dlarray(rng.standard_normal(4))
+    padding = [1, 0, 1, 1]
 
     def loss(x, w, b):
-        y = dlconv(x, w, b, Padding=[1, 0, 2, 1], Stride=[2, 1])
+        y = dlconv(x, w, b, Padding=padding, Stride=stride)
         return y, dlgradient(dlsum(y * y, "all"), x, w, b)
     whole = dlfeval(loss, x, w, b)
-    rows_per_image = 3 * 8 * 3 * 2 * 3 * 8  # Ho*Wo*FH*FW*C*itemsize (Ho, Wo = 3, 8)
-    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * rows_per_image)
-    assert conv_kernels._chunks(x.data, Window((3, 2), (2, 1), (1, 1), (1, 0, 2, 1)))[0] == [(0, 2), (2, 4), (4, 5)]
+    window = Window((3, 2), (stride, 1) if stride == 1 else tuple(stride), (1, 1), tuple(padding))
+    assert (conv_kernels._transposed(window) is None) == (stride != 1)
+    Ho, Wo = window.output_size(7, 6)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
+    assert conv_kernels._chunks(x.data, window)[0] == [(0, 2), (2, 4), (4, 5)]
     chunked = dlfeval(loss, x, w, b)
     np.testing.assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
     for g_chunked, g_whole in zip(chunked[1], whole[1]):

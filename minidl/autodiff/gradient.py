@@ -92,7 +92,9 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
                 key = id(x._node)
                 grads[key] = gx if key not in grads else grads[key] + gx
             if not RetainData and not EnableHigherDerivatives:
-                node.released = True
+                # The rule and what it saved (batch-norm deviations, masks, ...) go now, not when
+                # the whole graph does: a training step's backward pass peaks lower.
+                node.released, node.vjp = True, None
 
     def gradient_of(x):
         g = grads.get(id(x._node)) if x._node is not None else None

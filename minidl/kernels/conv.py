@@ -42,6 +42,17 @@ def forward(x, weights, bias, window):
     return y
 
 
+def _transposed(window):
+    """The stride-1 window that computes the input gradient as a convolution of the output
+    gradient with the flipped filters (a gather: no scatter-adds), or None where that form
+    does not apply (strides > 1, or padding wider than the dilated filter)."""
+    (fh, fw), stride, (dh, dw), (pt, pb, pl, pr) = window
+    padding = (dh * (fh - 1) - pt, dh * (fh - 1) - pb, dw * (fw - 1) - pl, dw * (fw - 1) - pr)
+    if stride != (1, 1) or min(padding) < 0:
+        return None
+    return windows.Window(window.size, (1, 1), window.dilation, padding)
+
+
 def backward(g, x, weights, window, need_x, need_weights):
     """(dx as an (H, W, C, N) image or None, dweights (K, F) or None) for the rows gradient ``g``."""
     xp = array_module(g)
@@ -50,13 +61,21 @@ def backward(g, x, weights, window, need_x, need_weights):
     fh, fw = window.size
     chunks, per_image = _chunks(x, window)
     Ho, Wo = window.output_size(H, W)
-    dx = xp.empty((N, H, W, C), dtype=g.dtype) if need_x else None
     dw = xp.zeros((K, F), dtype=g.dtype) if need_weights else None
+    if need_weights:
+        for start, stop in chunks:
+            dw += _rows(x, window, start, stop, K).T @ g[start * per_image:stop * per_image]
+    if not need_x:
+        return None, dw
+    gather = _transposed(window)
+    if gather is not None:
+        # dx[h, w, c] = sum over taps (i, j) and filters f of g[h + pt - i*dh, w + pl - j*dw, f] * w[i, j, c, f]
+        flipped = weights.reshape(fh, fw, C, F)[::-1, ::-1].transpose(0, 1, 3, 2).reshape(fh * fw * F, C)
+        image = g.reshape(N, Ho, Wo, F).transpose(1, 2, 3, 0)
+        dx = forward(image, xp.ascontiguousarray(flipped), None, gather).reshape(N, H, W, C)
+        return dx.transpose(1, 2, 3, 0), dw
+    dx = xp.empty((N, H, W, C), dtype=g.dtype)
     for start, stop in chunks:
-        g_chunk = g[start * per_image:stop * per_image]
-        if need_weights:
-            dw += _rows(x, window, start, stop, K).T @ g_chunk
-        if need_x:
-            cols = (g_chunk @ weights.T).reshape(stop - start, Ho, Wo, fh, fw, C)
-            dx[start:stop] = windows.col2im(cols, window, (H, W)).transpose(3, 0, 1, 2)
-    return (None if dx is None else dx.transpose(1, 2, 3, 0)), dw
+        cols = (g[start * per_image:stop * per_image] @ weights.T).reshape(stop - start, Ho, Wo, fh, fw, C)
+        dx[start:stop] = windows.col2im(cols, window, (H, W)).transpose(3, 0, 1, 2)
+    return dx.transpose(1, 2, 3, 0), dw
