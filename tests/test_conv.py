@@ -127,8 +127,12 @@ def test_float32_stays_float32_also_in_gradients():
 
     y, grads = dlfeval(loss, x, w, b)
     assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
-    # Double weights with single data give single, as MATLAB's mixed arithmetic does.
+    # Double weights with single data give single, as MATLAB's mixed arithmetic does; the
+    # weights' gradient keeps their own type.
     assert dlconv(x, rng.standard_normal((3, 3, 2, 4)), 0).dtype == np.float32
+    w64 = dlarray(rng.standard_normal((3, 3, 2, 4)))
+    y, grads = dlfeval(loss, x, w64, b)
+    assert y.dtype == np.float32 and [g.dtype for g in grads] == [np.float32, np.float64, np.float32]
 
 
 def test_inputs_are_not_mutated():
@@ -201,9 +205,9 @@ def test_im2col_and_col2im_are_adjoint(g, C, N, seed):
     cols = im2col(x, window)
     c = rng.standard_normal(cols.shape)
     assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c, window, x.shape[:2])), rtol=1e-12)
-    # im2col copies windows: each column is the oracle's patch, rows ordered (c, i, j).
+    # im2col copies windows: each row (n, ho, wo) is the oracle's patch, ordered (i, j, c).
     for ho, wo, patch in windows(x, g["size"], g["stride"], g["dilation"], padding):
-        np.testing.assert_array_equal(cols[:, :, :, :, ho, wo], patch.transpose(2, 0, 1, 3))
+        np.testing.assert_array_equal(cols[:, ho, wo], patch.transpose(3, 0, 1, 2))
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -255,3 +259,28 @@ def test_gpu_matches_numpy():
     got = dlfeval(run, dlarray(cupy.asarray(x), "SSCB"), dlarray(cupy.asarray(w)), dlarray(cupy.asarray(b)))
     for e, g in zip([expected[0], *expected[1]], [got[0], *got[1]]):
         np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
+def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
+    """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result;
+    stride 1 takes the gather form of the input gradient, stride 2 the scatter-add form."""
+    from minidl.kernels import conv as conv_kernels
+    rng = np.random.default_rng(7)
+    x = dlarray(rng.standard_normal((7, 6, 3, 5)), "SSCB")
+    w, b = dlarray(rng.standard_normal((3, 2, 3, 4))), dlarray(rng.standard_normal(4))
+    padding = [1, 0, 1, 1]
+
+    def loss(x, w, b):
+        y = dlconv(x, w, b, Padding=padding, Stride=stride)
+        return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+    whole = dlfeval(loss, x, w, b)
+    window = Window((3, 2), (stride, 1) if stride == 1 else tuple(stride), (1, 1), tuple(padding))
+    assert (conv_kernels._transposed(window) is None) == (stride != 1)
+    Ho, Wo = window.output_size(7, 6)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
+    assert conv_kernels._chunks(x.data, window)[0] == [(0, 2), (2, 4), (4, 5)]
+    chunked = dlfeval(loss, x, w, b)
+    np.testing.assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
+    for g_chunked, g_whole in zip(chunked[1], whole[1]):
+        np.testing.assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)

@@ -24,7 +24,7 @@ def call(library, name, out_shape, raw, window, image_size, *extra):
     lib, dtype, c_scalar = library
     out = np.empty(out_shape, dtype=dtype)
     raw = np.ascontiguousarray(raw, dtype=dtype)
-    ints = kernels._kernel_args(window, *image_size, out_shape[3] if name == "im2col" else out_shape[1])
+    ints = kernels._kernel_args(window, *image_size, out_shape[-1])  # C: last axis of either output
     pointer = ctypes.POINTER(c_scalar)
     getattr(lib, name)(out.ctypes.data_as(pointer), ctypes.c_ssize_t(out.size), raw.ctypes.data_as(pointer),
                        *[ctypes.c_int(v) for v in ints], *[c_scalar(v) for v in extra])
@@ -51,11 +51,11 @@ def test_c_bodies_match_numpy_kernels(library, case):
     x, window, pad_value = case
     x = x.astype(library[1])
     H, W, C, N = x.shape
-    image = x.transpose(2, 3, 0, 1)  # the kernels' (C, N, H, W) buffer
+    image = x.transpose(3, 0, 1, 2)  # the kernels' (N, H, W, C) buffer
     cols = kernels.im2col(x, window, pad_value)
     np.testing.assert_array_equal(call(library, "im2col", cols.shape, image, window, (H, W), pad_value), cols)
     c = np.random.default_rng(0).standard_normal(cols.shape).astype(x.dtype)
-    expected = kernels.col2im(c, window, (H, W)).transpose(2, 3, 0, 1)
+    expected = kernels.col2im(c, window, (H, W)).transpose(3, 0, 1, 2)
     tolerance = 1e-6 if x.dtype == np.float32 else 1e-13  # the sums run in a different order
-    np.testing.assert_allclose(call(library, "col2im", (C, N, H, W), c, window, (H, W)), expected,
+    np.testing.assert_allclose(call(library, "col2im", (N, H, W, C), c, window, (H, W)), expected,
                                rtol=tolerance, atol=tolerance)

@@ -83,15 +83,18 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             g = grads.get(id(node))
             if g is None or id(node) not in walked:
                 continue
-            input_grads = node.vjp(g)
-            for x, gx in zip(node.inputs, input_grads):
-                if gx is None or x._node is None or id(x._node) not in relevant:
+            needs = tuple(x._node is not None and id(x._node) in relevant for x in node.inputs)
+            input_grads = node.vjp(g, needs)
+            for x, gx, needed in zip(node.inputs, input_grads, needs):
+                if gx is None or not needed:
                     continue
                 gx = sum_to(gx, x.shape, x.fmt)
                 key = id(x._node)
                 grads[key] = gx if key not in grads else grads[key] + gx
             if not RetainData and not EnableHigherDerivatives:
-                node.released = True
+                # The rule and what it saved (batch-norm deviations, masks, ...) go now, not when
+                # the whole graph does: a training step's backward pass peaks lower.
+                node.released, node.vjp = True, None
 
     def gradient_of(x):
         g = grads.get(id(x._node)) if x._node is not None else None

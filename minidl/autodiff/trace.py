@@ -18,8 +18,10 @@ class Trace:
 class Node:
     """One recorded operation: the traced inputs and the vector-Jacobian product.
 
-    ``vjp(g)`` receives the upstream gradient as a dlarray and returns one gradient
-    (dlarray or None) per entry of ``inputs``. Leaves have no inputs and no vjp.
+    ``vjp(g, needs)`` receives the upstream gradient as a dlarray and, in ``needs``, one
+    bool per entry of ``inputs`` (does the gradient walk want that input's gradient?);
+    it returns one gradient (dlarray or None, free to be None where not needed) per
+    entry of ``inputs``. Leaves have no inputs and no vjp.
     """
 
     __slots__ = ("inputs", "vjp", "trace", "released")
@@ -80,19 +82,24 @@ def dlfeval(fun, *args, **kwargs):
     return map_dlarrays(result, lambda x: x._untraced())
 
 
-def record(data, fmt, inputs, vjp, with_output=False):
+def record(data, fmt, inputs, vjp, with_output=False, with_needs=False):
     """Wrap an op's result; attach a graph node when a traced input is being recorded.
 
     ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient per input.
     With ``with_output=True`` the rule is called as ``vjp(g, out)`` with the result
     itself, held weakly so that the graph has no reference cycle (memory is freed
-    at once, not at the next garbage collection).
+    at once, not at the next garbage collection). With ``with_needs=True`` it also
+    receives ``needs`` (one bool per input, see :class:`Node`) as its last argument,
+    so that it can skip the work for gradients nobody asked for.
     """
     from ..dlarray import dlarray
     out = dlarray._wrap(data, fmt)
     if _active and _active[-1].recording and any(is_traced(x) for x in inputs):
+        rule = vjp
         if with_output:
-            ref, rule = weakref.ref(out), vjp
-            vjp = lambda g: rule(g, ref())  # noqa: E731
+            ref = weakref.ref(out)
+            vjp = (lambda g, needs: rule(g, ref(), needs)) if with_needs else (lambda g, needs: rule(g, ref()))
+        elif not with_needs:
+            vjp = lambda g, needs: rule(g)  # noqa: E731
         out._node = Node(tuple(inputs), vjp, _active[-1])
     return out

@@ -7,6 +7,7 @@ from PIL import Image, UnidentifiedImageError
 from ._validate import flag, option, positive_int
 from .categorical import categorical, countcats
 from .datastore import Datastore
+from .decodecache import cached_decode
 from ..table import Table
 
 # Formats MATLAB's imformats lists that Pillow also decodes.
@@ -110,14 +111,19 @@ class imageDatastore(Datastore):
 
 
 def read_image_file(path):
-    """Decode one image with Pillow as MATLAB's imread would: gray HxW or RGB HxWx3."""
+    """Decode one image with Pillow as MATLAB's imread would: gray HxW or RGB HxWx3 (decoded once per
+    process while the file is unchanged, see decodecache.py)."""
     try:
-        with Image.open(path) as image:
-            if image.mode in _CONVERT:
-                image = image.convert(_CONVERT[image.mode])
-            return np.array(image)
+        return cached_decode(path, _decode)
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"cannot read image file {path!r}: {error}") from error
+
+
+def _decode(path):
+    with Image.open(path) as image:
+        if image.mode in _CONVERT:
+            image = image.convert(_CONVERT[image.mode])
+        return np.array(image)
 
 
 def _extensions(extensions):

@@ -2,8 +2,8 @@
 
 The kernels work on (A, C, B) C-contiguous arrays: the data's axes in memory order with the
 channel axis in the middle (:class:`Rows` makes them), so the per-channel statistics are sums
-over axes 0 and 2 and the outputs keep the input's memory layout (for conv outputs, (C, N, H, W)
-buffers: A = 1). M = A*B values per channel; x_hat = (x - mean)*inv_std.
+over axes 0 and 2 and the outputs keep the input's memory layout (for conv outputs, channel-last
+(N, H, W, C) buffers: B = 1). M = A*B values per channel; x_hat = (x - mean)*inv_std.
 
     forward:  y = x_hat*scale + offset, with the mean and biased variance of each channel
     backward: dx = inv_std/M * (M*dy*scale - sum(dy*scale) - x_hat*sum(dy*scale*x_hat)),
@@ -64,14 +64,24 @@ def _count(x):
 
 # -- NumPy ---------------------------------------------------------------------
 
+def _channel_sums(a):
+    """Per-channel sums of an (A, C, B) array, accumulated in float64, returned in a's type.
+
+    Channel-last conv outputs reduce over the outer axis A, where NumPy adds whole rows in
+    sequence (no pairwise summation): float32 running sums lost ~1e-5 relative on the digits
+    shapes, and batch-norm statistics that far off move the network's gradients (einsum's
+    running sums, ~3e-6, already moved them by up to 8e-4 relative). float64 sums are exact
+    to float32 precision, for ~1.7x the time of a float32 sum.
+    """
+    return a.sum(axis=(0, 2), dtype=np.float64).astype(a.dtype)
+
+
 def _forward_numpy(x, scale, offset, eps):
     M = _count(x)
-    mean = x.sum(axis=(0, 2)) / M
+    mean = _channel_sums(x) / M
     xc = x - mean[:, None]  # two passes (mean, then squared deviations) stay accurate in float32
-    # Products into the output buffer, then NumPy's pairwise sum: einsum's running float32 sums
-    # lost ~3e-6 relative, which moved the digits network's gradients by up to 8e-4 relative.
-    y = np.multiply(xc, xc)
-    var = y.sum(axis=(0, 2)) / M
+    y = np.multiply(xc, xc)  # products into the output buffer
+    var = _channel_sums(y) / M
     inv_std = 1 / np.sqrt(var + eps)
     np.multiply(xc, (scale * inv_std)[:, None], out=y)
     y += offset[:, None]
@@ -81,9 +91,9 @@ def _forward_numpy(x, scale, offset, eps):
 def _backward_numpy(dy, scale, saved):
     xc, inv_std = saved
     M = _count(dy)
-    sum_dy = dy.sum(axis=(0, 2))
-    dx = np.multiply(dy, xc)  # scratch for the pairwise sum, as in the forward
-    sum_dy_xhat = dx.sum(axis=(0, 2)) * inv_std
+    sum_dy = _channel_sums(dy)
+    dx = np.multiply(dy, xc)  # scratch for the sum, as in the forward
+    sum_dy_xhat = _channel_sums(dx) * inv_std
     a = scale * inv_std
     np.multiply(dy, a[:, None], out=dx)
     dx -= xc * (a * inv_std * sum_dy_xhat / M)[:, None]

@@ -1,14 +1,14 @@
-"""im2col / col2im: sliding windows of an image as matrix columns, and the adjoint scatter-add.
+"""im2col / col2im: sliding windows of an image as matrix rows, and the adjoint scatter-add.
 
-Memory layout, chosen by measurement (NumPy + OpenBLAS, 2 cores, float32; im2col, GEMMs
-and col2im of one forward + backward pass on the digits shapes 28x28x1x128 * 20 5x5 filters
-and 24x24x20x128 * 20 3x3 filters): columns laid out (C, FH, FW, N, Ho, Wo), so that one
-GEMM ``weights (F, C*FH*FW) @ cols (C*FH*FW, N*Ho*Wo)`` leaves the output as an
-(F, N, Ho, Wo) buffer, took 7.0 ms and 48 ms; per-image batched GEMMs on NCHW took 8.5 and
-67 ms; channel-last (N, Ho, Wo, FH, FW, C) @ (FH*FW*C, F) took 17 and 77 ms (its col2im
-adds C-long strips, tiny for C = 1, and its (M, 20) @ (20, 180) GEMM ran 3x slower). So
-images travel as (H, W, C, N) views of C-contiguous (C, N, H, W) buffers: what this module
-returns and what it reads fastest.
+Memory layout, chosen by measurement (NumPy + OpenBLAS, float32, the digits shapes
+24x24x20x128 * 20 3x3 filters, one thread): windows as rows laid out (N, Ho, Wo, FH, FW, C)
+read from channel-last (N, H, W, C) images, so that one row-major GEMM
+``cols (N*Ho*Wo, FH*FW*C) @ weights (FH*FW*C, F)`` leaves the output as the next
+channel-last (N, Ho, Wo, F) buffer, and the weights (FH, FW, C, F) need only a reshape.
+Forward 50 ms vs 95 ms and input-gradient GEMM 75 vs 110 ms against the earlier
+filters-first (C, FH, FW, N, Ho, Wo) columns (GEMM ``weights (F, K) @ cols (K, M)``).
+So images travel as (H, W, C, N) views of C-contiguous (N, H, W, C) buffers: what this
+module returns and what it reads fastest.
 
 Geometry follows MATLAB: cross-correlation, padding (top, bottom, left, right), output
 size floor((in + pads - dilation*(filter-1) - 1) / stride) + 1.
@@ -38,33 +38,33 @@ class Window(NamedTuple):
 # CUDA C bodies of the CuPy ElementwiseKernels, one thread per output element ``i``
 # (gather form, so no atomics). tests/test_kernels_c.py compiles these same strings with
 # the host C compiler, declaring the names below, and compares them with the NumPy code.
-IM2COL_PARAMS = ("raw T x, int32 H, int32 W, int32 N, int32 Ho, int32 Wo, int32 FH, int32 FW, "
+IM2COL_PARAMS = ("raw T x, int32 H, int32 W, int32 C, int32 Ho, int32 Wo, int32 FH, int32 FW, "
                  "int32 sh, int32 sw, int32 pt, int32 pl, int32 dh, int32 dw, T pad")
 IM2COL_OUTPUT = "T cols"
 IM2COL_BODY = """
-// i indexes cols (C, FH, FW, N, Ho, Wo); x is a C-contiguous (C, N, H, W) image.
+// i indexes cols (N, Ho, Wo, FH, FW, C); x is a C-contiguous (N, H, W, C) image.
 ptrdiff_t r = i;
-const int wo = r % Wo; r /= Wo;
-const int ho = r % Ho; r /= Ho;
-const int n = r % N; r /= N;
+const int c = r % C; r /= C;
 const int kj = r % FW; r /= FW;
-const int ki = r % FH;
-const ptrdiff_t c = r / FH;
+const int ki = r % FH; r /= FH;
+const int wo = r % Wo; r /= Wo;
+const int ho = r % Ho;
+const ptrdiff_t n = r / Ho;
 const int h = ho * sh - pt + ki * dh;
 const int w = wo * sw - pl + kj * dw;
-cols = (h >= 0 && h < H && w >= 0 && w < W) ? x[((c * N + n) * H + h) * W + w] : pad;
+cols = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * H + h) * W + w) * C + c] : pad;
 """
 
-COL2IM_PARAMS = ("raw T cols, int32 H, int32 W, int32 N, int32 Ho, int32 Wo, int32 FH, int32 FW, "
+COL2IM_PARAMS = ("raw T cols, int32 H, int32 W, int32 C, int32 Ho, int32 Wo, int32 FH, int32 FW, "
                  "int32 sh, int32 sw, int32 pt, int32 pl, int32 dh, int32 dw")
 COL2IM_OUTPUT = "T img"
 COL2IM_BODY = """
-// i indexes img (C, N, H, W); sums every column entry that im2col copied from pixel i.
+// i indexes img (N, H, W, C); sums every column entry that im2col copied from pixel i.
 ptrdiff_t r = i;
+const int c = r % C; r /= C;
 const int w = r % W; r /= W;
-const int h = r % H; r /= H;
-const int n = r % N;
-const ptrdiff_t c = r / N;
+const int h = r % H;
+const ptrdiff_t n = r / H;
 T acc = 0;
 for (int ki = 0; ki < FH; ++ki) {
     const int hs = h + pt - ki * dh;  // = ho * sh for the output row ho that sees h through tap ki
@@ -72,17 +72,17 @@ for (int ki = 0; ki < FH; ++ki) {
     for (int kj = 0; kj < FW; ++kj) {
         const int ws = w + pl - kj * dw;
         if (ws < 0 || ws % sw != 0 || ws / sw >= Wo) continue;
-        acc += cols[((((c * FH + ki) * FW + kj) * N + n) * Ho + hs / sh) * Wo + ws / sw];
+        acc += cols[((((n * Ho + hs / sh) * Wo + ws / sw) * FH + ki) * FW + kj) * C + c];
     }
 }
 img = acc;
 """
 
 
-def _kernel_args(window, H, W, N):
+def _kernel_args(window, H, W, C):
     (fh, fw), (sh, sw), (dh, dw), (pt, _, pl, _) = window
     Ho, Wo = window.output_size(H, W)
-    return (H, W, N, Ho, Wo, fh, fw, sh, sw, pt, pl, dh, dw)
+    return (H, W, C, Ho, Wo, fh, fw, sh, sw, pt, pl, dh, dw)
 
 
 # -- NumPy ---------------------------------------------------------------------
@@ -91,32 +91,30 @@ def _im2col_numpy(x, window, pad_value):
     H, W, C, N = x.shape
     (fh, fw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = window
     Ho, Wo = window.output_size(H, W)
-    # The windows are read from a C-contiguous (C, N, H, W) buffer: copying an input in another
-    # layout there first (e.g. N fastest) made the whole im2col 3x faster on the conv1 shapes.
-    image = x.transpose(2, 3, 0, 1)
+    image = x.transpose(3, 0, 1, 2)  # (N, H, W, C): a view of the layers' channel-last buffers
     if pt or pb or pl or pr:
-        padded = np.full((C, N, H + pt + pb, W + pl + pr), pad_value, dtype=x.dtype)
-        padded[:, :, pt:pt + H, pl:pl + W] = image
+        padded = np.full((N, H + pt + pb, W + pl + pr, C), pad_value, dtype=x.dtype)
+        padded[:, pt:pt + H, pl:pl + W] = image
         image = padded
     else:
         image = np.ascontiguousarray(image)
-    sc, sn, s_h, s_w = image.strides
-    windows = as_strided(image, (C, fh, fw, N, Ho, Wo),
-                         (sc, dh * s_h, dw * s_w, sn, sh * s_h, sw * s_w), writeable=False)
+    sn, s_h, s_w, sc = image.strides
+    windows = as_strided(image, (N, Ho, Wo, fh, fw, C),
+                         (sn, sh * s_h, sw * s_w, dh * s_h, dw * s_w, sc), writeable=False)
     return np.ascontiguousarray(windows)
 
 
 def _col2im_numpy(cols, window, image_size):
-    C, fh, fw, N, Ho, Wo = cols.shape
+    N, Ho, Wo, fh, fw, C = cols.shape
     H, W = image_size
     _, (sh, sw), (dh, dw), (pt, pb, pl, pr) = window
-    padded = np.zeros((C, N, H + pt + pb, W + pl + pr), dtype=cols.dtype)
-    # One strided add per filter tap: each adds a whole (C, N, Ho, Wo) block at once.
+    padded = np.zeros((N, H + pt + pb, W + pl + pr, C), dtype=cols.dtype)
+    # One strided add per filter tap: each adds a whole (N, Ho, Wo, C) block at once.
     for ki in range(fh):
         for kj in range(fw):
-            padded[:, :, ki * dh:ki * dh + sh * (Ho - 1) + 1:sh,
-                   kj * dw:kj * dw + sw * (Wo - 1) + 1:sw] += cols[:, ki, kj]
-    return padded[:, :, pt:pt + H, pl:pl + W].transpose(2, 3, 0, 1)
+            padded[:, ki * dh:ki * dh + sh * (Ho - 1) + 1:sh,
+                   kj * dw:kj * dw + sw * (Wo - 1) + 1:sw] += cols[:, :, :, ki, kj]
+    return padded[:, pt:pt + H, pl:pl + W].transpose(1, 2, 3, 0)
 
 
 # -- CuPy ----------------------------------------------------------------------
@@ -132,27 +130,27 @@ def _im2col_cupy(x, window, pad_value):
     import cupy
     H, W, C, N = x.shape
     Ho, Wo = window.output_size(H, W)
-    image = cupy.ascontiguousarray(x.transpose(2, 3, 0, 1))
-    cols = cupy.empty((C, *window.size, N, Ho, Wo), dtype=x.dtype)
-    _cupy_kernels()[0](image, *_kernel_args(window, H, W, N), x.dtype.type(pad_value), cols)
+    image = cupy.ascontiguousarray(x.transpose(3, 0, 1, 2))
+    cols = cupy.empty((N, Ho, Wo, *window.size, C), dtype=x.dtype)
+    _cupy_kernels()[0](image, *_kernel_args(window, H, W, C), x.dtype.type(pad_value), cols)
     return cols
 
 
 def _col2im_cupy(cols, window, image_size):
     import cupy
-    C, N = cols.shape[0], cols.shape[3]
+    N, C = cols.shape[0], cols.shape[5]
     H, W = image_size
-    img = cupy.empty((C, N, H, W), dtype=cols.dtype)
-    _cupy_kernels()[1](cupy.ascontiguousarray(cols), *_kernel_args(window, H, W, N), img)
-    return img.transpose(2, 3, 0, 1)
+    img = cupy.empty((N, H, W, C), dtype=cols.dtype)
+    _cupy_kernels()[1](cupy.ascontiguousarray(cols), *_kernel_args(window, H, W, C), img)
+    return img.transpose(1, 2, 3, 0)
 
 
 # -- entry points (NumPy or CuPy by the data) ---------------------------------
 
 def im2col(x, window, pad_value=0.0):
-    """Windows of the (H, W, C, N) image ``x`` as a C-contiguous (C, FH, FW, N, Ho, Wo) array.
+    """Windows of the (H, W, C, N) image ``x`` as a C-contiguous (N, Ho, Wo, FH, FW, C) array.
 
-    ``cols[c, i, j, n, ho, wo] = xpad[ho*sh + i*dh, wo*sw + j*dw, c, n]``, where ``xpad`` is
+    ``cols[n, ho, wo, i, j, c] = xpad[ho*sh + i*dh, wo*sw + j*dw, c, n]``, where ``xpad`` is
     ``x`` padded with ``pad_value`` (0 for convolution, -inf for max pooling).
     """
     return dispatch.pick(x, _im2col_numpy, _im2col_cupy)(x, window, pad_value)

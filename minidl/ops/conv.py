@@ -1,29 +1,33 @@
 """dlconv (2-D cross-correlation) and the differentiable im2col/col2im pair it is built on.
 
 im2col and col2im are each other's vector-Jacobian product, and dlconv is a matrix
-product of their output with the weights, so the backward pass is made of the same
-differentiable ops and can itself be differentiated (EnableHigherDerivatives).
+product of their output with the weights. dlconv runs as one op on the chunked kernels of
+minidl.kernels.conv (the window rows are never kept); its backward is the same kernels when
+gradients are only needed once, and the composed im2col/mtimes/col2im form, differentiable
+again, when the backward pass is itself recorded (EnableHigherDerivatives).
 """
 import numbers
 
 import numpy as np
 
-from ..autodiff.trace import record
+from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
 from ..formats import canonical, canonical_permutation, parse_format
+from ..kernels import conv as conv_kernels
 from ..kernels import im2col as kernels
 from ..kernels.im2col import Window
-from ._util import as_dlarray, require_float
-from .elementwise import plus
+from ._util import as_dlarray, constant, require_float
+from .elementwise import _cast
 from .grouped_conv import grouped_dlconv
 from .matmul import mtimes
+from .reduce import sum_over
 from .shape import relabel, reshape_raw, transpose_raw
 
 
 # -- the differentiable primitives ----------------------------------------------
 
 def im2col(x, window, pad_value=0.0):
-    """Unformatted (C, FH, FW, N, Ho, Wo) columns of the (H, W, C, N) image dlarray ``x``."""
+    """Unformatted (N, Ho, Wo, FH, FW, C) window rows of the (H, W, C, N) image dlarray ``x``."""
     H, W = x.shape[:2]
     return record(kernels.im2col(x.data, window, pad_value), "", (x,),
                   lambda g: (col2im(g, window, (H, W), x.fmt),))
@@ -119,8 +123,8 @@ def image_input(X, DataFormat, fname):
 
 
 def image_output(y, N, Ho, Wo):
-    """Results laid out (K, N*Ho*Wo) as the "SSCB" (Ho, Wo, K, N) dlarray (a view, no copy)."""
-    return transpose_raw(reshape_raw(y, (y.shape[0], N, Ho, Wo), ""), (2, 3, 0, 1), "SSCB")
+    """Results laid out (N*Ho*Wo, K) as the "SSCB" (Ho, Wo, K, N) dlarray (a view, no copy)."""
+    return transpose_raw(reshape_raw(y, (N, Ho, Wo, y.shape[1]), ""), (1, 2, 3, 0), "SSCB")
 
 
 # -- dlconv -----------------------------------------------------------------------------
@@ -139,7 +143,7 @@ def _weights_and_bias(weights, bias, x):
     b = as_dlarray(bias, like=x, argname="bias")
     if b.size not in (1, f):
         raise ValueError(f"bias must be a scalar or have one element per filter ({f}); got size {b.shape}")
-    return w, reshape_raw(relabel(b, ""), (b.size, 1), "")
+    return w, reshape_raw(relabel(b, ""), (1, b.size), "")
 
 
 def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataFormat=None):
@@ -160,10 +164,36 @@ def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataForma
     H, W, _, N = x.shape
     window = image_window(x.shape, (fh, fw), Stride, DilationFactor, Padding, "weights")
     Ho, Wo = window.output_size(H, W)
-    cols = reshape_raw(im2col(x, window), (c * fh * fw, N * Ho * Wo), "")
-    # Rows of cols run over (c, i, j), so the weights go (F, C, FH, FW) to match.
-    w_rows = reshape_raw(transpose_raw(w, (3, 2, 0, 1), ""), (f, c * fh * fw), "")
-    y = mtimes(w_rows, cols)
-    if b is not None:
-        y = plus(y, b)
-    return restore(image_output(y, N, Ho, Wo))
+    # Window rows run over (i, j, c), the row-major order of the weights' first three axes.
+    w_mat = reshape_raw(w, (fh * fw * c, f), "")
+    return restore(image_output(_convolve(x, w_mat, b, window), N, Ho, Wo))
+
+
+def _convolve(x, w_mat, b, window):
+    """``im2col(x) @ w_mat + b`` as one recorded op: (N*Ho*Wo, F) rows."""
+    operands = (x, w_mat) if b is None else (x, w_mat, b)
+    dtype = np.float32 if any(v.dtype == np.float32 for v in operands) else np.float64  # MATLAB: single wins
+    x, w_mat = _cast(x, dtype), _cast(w_mat, dtype)
+    b = None if b is None else _cast(b, dtype)
+    inputs = (x, w_mat) if b is None else (x, w_mat, b)
+    y = conv_kernels.forward(x.data, w_mat.data, None if b is None else b.data, window)
+
+    def vjp(g, needs):
+        if is_recording():  # gradients that will be differentiated again: the composed form
+            cols = reshape_raw(im2col(x, window), (g.shape[0], w_mat.shape[0]), "")
+            dcols = mtimes(g, transpose_raw(w_mat, (1, 0), "")) if needs[0] else None
+            dx = None if dcols is None else col2im(reshape_raw(dcols, _rows_shape(x, window), ""), window,
+                                                   x.shape[:2], x.fmt)
+            dw = mtimes(transpose_raw(cols, (1, 0), ""), g) if needs[1] else None
+        else:
+            dx, dw = conv_kernels.backward(g.data, x.data, w_mat.data, window, needs[0], needs[1])
+            dx, dw = (None if dx is None else constant(dx, x.fmt)), (None if dw is None else constant(dw))
+        db = sum_over(g, (0,)) if b is not None and needs[2] else None
+        return dx, dw, db
+    return record(y, "", inputs, vjp, with_needs=True)
+
+
+def _rows_shape(x, window):
+    """Shape of im2col's window rows for the (H, W, C, N) image x: (N, Ho, Wo, FH, FW, C)."""
+    H, W, C, N = x.shape
+    return (N, *window.output_size(H, W), *window.size, C)

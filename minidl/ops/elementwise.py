@@ -61,32 +61,35 @@ def _binary(a, b, compute, vjp):
     except ValueError as err:
         raise ValueError(f"Arrays have incompatible sizes {a.shape} and {b.shape} "
                          f"(formats {a.fmt or 'none'}): {err}") from None
-    return record(data, fmt, (a, b), lambda g: vjp(g, a, b))
+    return record(data, fmt, (a, b), lambda g, needs: vjp(g, a, b, needs), with_needs=True)
 
 
 def plus(A, B):
-    return _binary(A, B, lambda x, y: x + y, lambda g, a, b: (g, g))
+    return _binary(A, B, lambda x, y: x + y, lambda g, a, b, needs: (g, g))
 
 
 def minus(A, B):
-    return _binary(A, B, lambda x, y: x - y, lambda g, a, b: (g, -g))
+    return _binary(A, B, lambda x, y: x - y, lambda g, a, b, needs: (g, -g if needs[1] else None))
 
 
 def times(A, B):
-    return _binary(A, B, lambda x, y: x * y, lambda g, a, b: (g * b, g * a))
+    # A mask or other constant factor needs no gradient: its product with g is skipped.
+    return _binary(A, B, lambda x, y: x * y,
+                   lambda g, a, b, needs: (g * b if needs[0] else None, g * a if needs[1] else None))
 
 
 def rdivide(A, B):
-    return _binary(A, B, lambda x, y: x / y, lambda g, a, b: (g / b, -(g * a) / (b * b)))
+    return _binary(A, B, lambda x, y: x / y,
+                   lambda g, a, b, needs: (g / b if needs[0] else None, -(g * a) / (b * b) if needs[1] else None))
 
 
 def power(A, B):
-    def vjp(g, a, b):
+    def vjp(g, a, b, needs):
         # At a == b == 0 the exponent b - 1 is bumped to 0, so 0 ** -1 never meets the factor b = 0
         # (elsewhere the rule is untouched, second derivatives included).
         both_zero = constant(((a.data == 0) & (b.data == 0)).astype(b.dtype), b.fmt)
-        ga = g * b * a ** (b - 1 + both_zero)
-        if b._node is None:
+        ga = g * b * a ** (b - 1 + both_zero) if needs[0] else None
+        if not needs[1]:
             return ga, None
         # d/db = a**b * log(a); at a == 0 that is 0 (for b > 0), so log(1) stands in for log(0).
         zero_a = constant((a.data == 0).astype(a.dtype), a.fmt)
@@ -96,7 +99,7 @@ def power(A, B):
 
 def _pick(A, B, name, wins):
     """Elementwise fmax/fmin: NaN loses (MATLAB's 'omitnan'); tied entries share the gradient equally."""
-    def vjp(g, a, b):
+    def vjp(g, a, b, needs):
         xp = array_module(a.data)
         share = (wins(a.data, b.data) | xp.isnan(b.data)) + 0.5 * (a.data == b.data)
         mask = constant(xp.broadcast_to(share, g.shape).astype(g.dtype), g.fmt)

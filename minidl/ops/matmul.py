@@ -30,11 +30,12 @@ def mtimes(A, B):
     b2 = reshape_raw(b, b.shape + (1,), "") if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
         raise ValueError(f"mtimes: inner dimensions must agree; A is {a.shape} and B is {b.shape}")
-    def vjp(g):
-        # An untraced operand (data, im2col columns of an input image) needs no gradient: skip its product.
-        return (mtimes(g, _swap_last(b2)) if a2._node is not None else None,
-                mtimes(_swap_last(a2), g) if b2._node is not None else None)
-    out = record(a2.data @ b2.data, "", (a2, b2), vjp)
+    def vjp(g, needs):
+        # An operand nobody wants a gradient for (weights when the targets are activations,
+        # im2col columns of the input image) costs no product.
+        return (mtimes(g, _swap_last(b2)) if needs[0] else None,
+                mtimes(_swap_last(a2), g) if needs[1] else None)
+    out = record(a2.data @ b2.data, "", (a2, b2), vjp, with_needs=True)
     shape = out.shape
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]

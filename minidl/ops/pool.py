@@ -13,8 +13,8 @@ from .shape import reshape_raw
 
 
 def _pooling_windows(X, poolsize, Stride, Padding, DataFormat, fname, pad_value):
-    """X as "SSCB", the window geometry, the (C, FH*FW, N*Ho*Wo) windows of X, and the
-    function that turns a (C, N*Ho*Wo) result into the output dlarray."""
+    """X as "SSCB", the window geometry, the (N*Ho*Wo, FH*FW, C) windows of X, and the
+    function that turns an (N*Ho*Wo, C) result into the output dlarray."""
     x, restore = image_input(X, DataFormat, fname)
     H, W, C, N = x.shape
     is_global = isinstance(poolsize, str) and poolsize == "global"
@@ -25,7 +25,7 @@ def _pooling_windows(X, poolsize, Stride, Padding, DataFormat, fname, pad_value)
     if max(pt, pb) >= size[0] or max(pl, pr) >= size[1]:
         raise ValueError(f"{fname}: Padding {window.padding} must be smaller than poolsize {size}")
     Ho, Wo = window.output_size(H, W)
-    cols = reshape_raw(im2col(x, window, pad_value), (C, size[0] * size[1], N * Ho * Wo), "")
+    cols = reshape_raw(im2col(x, window, pad_value), (N * Ho * Wo, size[0] * size[1], C), "")
     return x, window, cols, lambda y: restore(image_output(y, N, Ho, Wo))
 
 
@@ -37,7 +37,7 @@ def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
     maximum of each window through a constant one-hot mask, so it is differentiable again.
     """
     _, window, cols, finish = _pooling_windows(X, poolsize, Stride, Padding, DataFormat, "maxpool", -np.inf)
-    C, K, M = cols.shape
+    M, K, C = cols.shape
 
     def to_first_maximum(g):
         # "First" in MATLAB's column-major window order (h fastest), as max(window(:)) picks it.
@@ -45,7 +45,7 @@ def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
         column_major = xp.arange(K).reshape(window.size).T.ravel()
         first = column_major[cols.data[:, column_major].argmax(axis=1)]
         mask = constant((xp.arange(K)[None, :, None] == first[:, None, :]).astype(cols.dtype))
-        return (reshape_raw(g, (C, 1, M), "") * mask,)
+        return (reshape_raw(g, (M, 1, C), "") * mask,)
     return finish(record(cols.data.max(axis=1), "", (cols,), to_first_maximum))
 
 
@@ -59,13 +59,13 @@ def avgpool(X, poolsize, *, Stride=1, Padding=0, PaddingValue=0, DataFormat=None
     if not over_pixels and not (isinstance(PaddingValue, numbers.Real) and PaddingValue == 0):
         raise ValueError(f"avgpool: PaddingValue must be 0 or 'mean'; got {PaddingValue!r}")
     x, window, cols, finish = _pooling_windows(X, poolsize, Stride, Padding, DataFormat, "avgpool", 0.0)
-    C, K, M = cols.shape
-    total = reshape_raw(sum_over(cols, (1,)), (C, M), "")
+    M, K, C = cols.shape
+    total = reshape_raw(sum_over(cols, (1,)), (M, C), "")
     if not over_pixels:
         return finish(total * (1.0 / K))
     # Image pixels per window: the windows of an all-ones image, alike for every channel and observation.
     xp = array_module(x.data)
     H, W, _, N = x.shape
-    counts = kernels.im2col(xp.ones((H, W, 1, 1), dtype=x.dtype), window).sum(axis=(1, 2))
-    counts = xp.broadcast_to(counts, (1, N) + counts.shape[2:]).reshape(1, M)
+    counts = kernels.im2col(xp.ones((H, W, 1, 1), dtype=x.dtype), window).sum(axis=(3, 4))  # (1, Ho, Wo, 1)
+    counts = xp.broadcast_to(counts, (N,) + counts.shape[1:]).reshape(M, 1)
     return finish(total * constant(1 / counts))
