@@ -19,6 +19,7 @@ from minidl import (augmentedImageDatastore, batchNormalizationLayer, cat, categ
                     hasdata, imageDatastore, imageDataAugmenter, imageInputLayer, minibatchqueue,
                     onehotdecode, onehotencode, predict, reluLayer, rng, save, sgdmupdate, shuffle, softmaxLayer,
                     splitEachLabel)
+from minidl.blasinfo import blas_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,6 +116,7 @@ def main():
     accuracy = accuracy_on(net, augimdsValidation, classes)
     print(f"Validation accuracy on the held-out 10% ({imdsValidation.NumObservations} images, seed {args.seed}): "
           f"{100 * accuracy:.2f}%")
+    print(f"{blas_summary()} (float32 results follow the BLAS kernel; reproducible on the same one)")
     save(args.out, dlnet=net, classes=classes)
     print(f"Saved {args.out}")
 

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff import dlfeval, dlgradient
 from ..backend import to_device
 from ..dlarray import dlarray
@@ -90,6 +91,7 @@ def _accuracy(net, validation):
     return float(np.mean(predicted == truth))
 
 
+@namevalue
 def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReductionGoal=0.3,
                                       LearnablesReductionIncrement=0.05, NumImportanceScoreIterations=20,
                                       NumFineTuningIterations=50, ValidationData=None, ValidationThreshold=None,
