@@ -1,8 +1,11 @@
 """Categoricals have MATLAB's 2-D shapes everywhere, so MATLAB's accuracy idioms give the right number."""
 import os
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import minidl
 from minidl import (cat, categorical, extractdata, hasdata, imageDatastore, minibatchqueue, onehotdecode,
@@ -91,3 +94,42 @@ def test_matlab_accuracy_idioms_on_the_digits_network():
     assert np.mean(YPred.T == TTest) == expected  # mean(YPred' == TTest)
     assert np.mean(YPred == TTest.T) == expected  # mean(YPred == TTest')
     assert (YPred == TTest).shape == (120, 120)  # mismatched orientation expands, exactly as in MATLAB
+
+
+@settings(max_examples=40)
+@given(a=hnp.arrays(np.int64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=4), elements=st.integers(0, 2)),
+       b=hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), elements=st.integers(0, 2)))
+def test_equality_is_implicit_expansion_against_a_loop_oracle(a, b):
+    names = np.array(["x", "y", "z"], dtype=object)
+    A, B = categorical(names[a], ["x", "y", "z"]), categorical(names[b], ["x", "y", "z"])
+    # MATLAB sizes: at least 2-D (a 1-D list is a row), trailing singletons added to the shorter one.
+    sa, sb = a.shape, (1,) + b.shape if b.ndim == 1 else b.shape
+    ndim = max(len(sa), len(sb))
+    sa, sb = sa + (1,) * (ndim - len(sa)), sb + (1,) * (ndim - len(sb))
+    if any(m != n and 1 not in (m, n) for m, n in zip(sa, sb)):
+        with pytest.raises(ValueError, match="incompatible sizes"):
+            A == B
+        return
+    out_shape = tuple(max(m, n) for m, n in zip(sa, sb))
+    ca, cb = a.reshape(sa), b.reshape(sb)  # a 1-D b is the row 1 x n
+    expected = np.zeros(out_shape, bool)
+    for index in np.ndindex(*out_shape):
+        ia = tuple(i if m > 1 else 0 for i, m in zip(index, sa))
+        ib = tuple(i if n > 1 else 0 for i, n in zip(index, sb))
+        expected[index] = ca[ia] == cb[ib]
+    assert np.array_equal(A == B, expected)
+
+
+@settings(max_examples=40)
+@given(a=hnp.arrays(np.int64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=5), elements=st.integers(0, 2)),
+       data=st.data())
+def test_linear_indexing_is_column_major(a, data):
+    names = np.array(["x", "y", "z"], dtype=object)
+    A = categorical(names[a], ["x", "y", "z"])
+    k = data.draw(st.integers(0, a.size - 1))
+    assert str(A[k]) == names[a.ravel(order="F")[k]]  # MATLAB's A(k + 1)
+    picked = A[np.arange(a.size)]
+    assert [str(v) for v in picked] == list(names[a.ravel(order="F")])
+    vector = a.shape[0] == 1 or a.shape[1] == 1
+    if vector:
+        assert picked.shape == a.shape  # a vector keeps its orientation
