@@ -18,6 +18,7 @@ from minidl import (augmentedImageDatastore, batchNormalizationLayer, cat, categ
                     dlnetwork, fullyConnectedLayer, imageDatastore, imageDataAugmenter, imageInputLayer,
                     minibatchqueue, onehotencode, reluLayer, rng, save, softmaxLayer, splitEachLabel, testnet,
                     trainingOptions, trainnet)
+from minidl.blasinfo import blas_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +86,7 @@ def main():
     accuracy = testnet(net, mbqValidation, "accuracy")
     print(f"Validation accuracy on the held-out 10% ({imdsValidation.NumObservations} images, seed {args.seed}): "
           f"{accuracy:.2f}%")
+    print(f"{blas_summary()} (float32 results follow the BLAS kernel; reproducible on the same one)")
     save(args.out, dlnet=net, classes=classes)
     print(f"Saved {args.out}")
 

@@ -18,7 +18,14 @@ def as_array(X, argname="X"):
     if isinstance(X, (bool, np.bool_)):
         return np.asarray(X)
     if isinstance(X, (int, float, list, tuple)):
-        data = np.asarray(X)
+        try:
+            data = np.asarray(X)
+        except ValueError:
+            raise ValueError(f"{argname} must be a numeric array of a regular shape; got a ragged "
+                             f"{type(X).__name__} (rows of different lengths)") from None
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"{argname} must hold real numbers or logicals; got a {type(X).__name__} of "
+                            f"{_kind_name(data.dtype)} values")
         return data if data.dtype == bool else data.astype(np.float64)
     xp = array_module(X)
     if not hasattr(X, "dtype") or not hasattr(X, "shape"):
@@ -28,6 +35,10 @@ def as_array(X, argname="X"):
         raise TypeError(f"{argname} must be single (float32), double (float64) or logical data; "
                         f"got {data.dtype}. Convert it first, e.g. X.astype(numpy.float32)")
     return data
+
+
+def _kind_name(dtype):
+    return {"c": "complex", "U": "string", "S": "bytes", "O": "object (non-numeric)"}.get(dtype.kind, str(dtype))
 
 
 class dlarray:
@@ -269,7 +280,7 @@ def extractdata(X):
 def size(X, dim=None):
     """MATLAB's size: the sizes of X (at least two, so a scalar is (1, 1) and a vector (n, 1)),
     or the sizes of the 1-based dimension(s) ``dim`` (1 past the last dimension)."""
-    shape = X.shape if isinstance(X, dlarray) else tuple(np.shape(X))
+    shape = tuple(X.shape) if hasattr(X, "shape") else tuple(np.shape(X))  # categoricals and tables too
     shape = tuple(int(n) for n in shape) + (1,) * (2 - len(shape))
     if dim is None:
         return shape

@@ -9,10 +9,12 @@ a file without it was not written by :func:`save` or is truncated.
 A layer initialiser given as a Python function cannot be stored: it loads as None
 (the values it made are stored).
 """
+import copy
 import json
 import numbers
 import os
 import re
+import tempfile
 
 import numpy as np
 import scipy.io
@@ -52,7 +54,13 @@ def _encode(value, where, arrays):
         return {"t": "none"}
     if isinstance(value, dlarray):
         return {"t": "dlarray", "fmt": value.fmt, **array(value.data)}
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, np.generic):  # NumPy scalars keep their exact type (np.float32 stays np.float32)
+        if value.dtype.kind in "U":
+            return {"t": "strings", "dtype": value.dtype.str, "shape": [], "v": [str(value)]}
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"cannot save {where}: NumPy scalars of dtype {value.dtype} are not supported")
+        return {"t": "scalar", **array(np.asarray(value))}
+    if isinstance(value, bool):
         return {"t": "bool", "v": bool(value)}
     if isinstance(value, numbers.Integral):
         return {"t": "int", "v": int(value)}
@@ -60,6 +68,8 @@ def _encode(value, where, arrays):
         return {"t": "float", "v": float(value)}
     if isinstance(value, str):
         return {"t": "str", "v": value}
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U":  # string arrays, e.g. saved class names
+        return {"t": "strings", "dtype": value.dtype.str, "shape": list(value.shape), "v": value.ravel().tolist()}
     if isinstance(value, np.ndarray) or array_module(value) is not np:
         if value.dtype.kind not in "biuf":
             raise TypeError(f"cannot save {where}: arrays of dtype {value.dtype} are not supported")
@@ -83,7 +93,7 @@ def _encode(value, where, arrays):
         return {"t": "table", "columns": [[name, _encode(value[name], f"{where}.{name}", arrays)]
                                           for name in value.VariableNames]}
     if isinstance(value, (list, tuple)):
-        return {"t": type(value).__name__, "items": each(value, lambda i: f"[{i}]")}
+        return {"t": "list" if isinstance(value, list) else "tuple", "items": each(value, lambda i: f"[{i}]")}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"cannot save {where}: dict keys must be strings")
@@ -125,7 +135,34 @@ def save(filename, **variables):
     filename = os.fspath(filename)
     if not os.path.splitext(filename)[1]:
         filename += ".mat"  # as MATLAB's save: load("b") then finds it too
-    scipy.io.savemat(filename, contents, do_compression=True, oned_as="column")
+    _write_atomically(filename, lambda file: scipy.io.savemat(file, contents, do_compression=True,
+                                                              oned_as="column"))
+
+
+def _write_atomically(filename, write):
+    """Run ``write(file)`` on a temporary file in the target's folder, flush and fsync it, then rename it
+    over ``filename``: a failure on the way (disk full, a size limit) leaves the previous file as it was."""
+    folder = os.path.dirname(os.path.abspath(filename))
+    mode = os.stat(filename).st_mode & 0o777 if os.path.exists(filename) else _default_mode()
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(filename)}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, filename)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _default_mode():
+    """The permissions a plain open() would give a new file (0666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _decode(tree, arrays):
@@ -148,6 +185,10 @@ def _decode(tree, arrays):
         return dlarray._wrap(array(), tree["fmt"])
     if t == "ndarray":
         return array()
+    if t == "scalar":
+        return array()[()]
+    if t == "strings":
+        return np.array(tree["v"], dtype=np.dtype(tree["dtype"])).reshape(tuple(tree["shape"]))[()]
     if t == "categorical":
         names = np.empty(len(tree["names"]), dtype=object)
         names[:] = tree["names"]
@@ -167,12 +208,45 @@ def _decode(tree, arrays):
         layer = object.__new__(cls)
         for name, value in tree["attrs"].items():
             object.__setattr__(layer, name, _decode(value, arrays))
+        _check_layer(layer)
         return layer
     if t == "dlnetwork":
         from .network.dlnetwork import dlnetwork
         connections = [((s, sp), (d, dp)) for s, sp, d, dp in tree["connections"]]
-        return dlnetwork._make(each(tree["layers"]), connections, tree["output_names"], tree["initialized"])
+        net = dlnetwork._make(each(tree["layers"]), connections, tree["output_names"], tree["initialized"])
+        if net.Initialized:
+            _check_network(net)
+        return net
     raise ValueError(f"unknown stored kind {t!r}")
+
+
+def _check_layer(layer):
+    """The constructor's checks on a loaded layer (values against hyperparameters), naming the layer.
+
+    The check runs on a probe: the loaded layer itself keeps its arrays exactly as stored. A custom
+    initialiser, which loads as None, stands as "zeros" in the probe (its values are stored)."""
+    probe = copy.copy(layer)
+    for name, value in vars(layer).items():
+        if name.endswith("Initializer") and value is None:
+            object.__setattr__(probe, name, "zeros")
+    try:
+        probe.checked()
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"layer {layer.Name!r} ({layer.class_name}) is inconsistent: {err}") from None
+
+
+def _check_network(net):
+    """The checks dlnetwork runs when it initialises: every learnable set, and each layer's values fitting
+    the sizes its neighbours give it (one example pass at batch size 1)."""
+    from .network.graph import is_input_layer
+    from .network.initialize import initialize
+    for layer in net._layers:
+        for name in layer.learnable_names + layer.state_names:
+            if getattr(layer, name) is None:
+                raise ValueError(f"layer {layer.Name!r} of an initialised network has no {name}")
+    by_name = net._by_name()
+    if all(is_input_layer(by_name[n.partition("/")[0]]) for n in net.InputNames):  # else examples are needed
+        initialize(net)
 
 
 def _layer_classes():

@@ -36,26 +36,47 @@ class Table:
     def __getattr__(self, name):
         columns = object.__getattribute__(self, "_columns")
         if name in columns:
-            return _own(columns[name])
+            column = _own(columns[name])
+            return Column(column) if isinstance(column, list) else column
         raise AttributeError(f"Table has no variable {name!r}; variables are {list(columns)}")
 
     def __setattr__(self, name, value):
         raise AttributeError("Table is a value: use with_column(name, values) to get a changed copy")
 
     def __getitem__(self, key):
+        """``tbl["Name"]`` a column; ``tbl[rows]`` or ``tbl[rows, :]`` (MATLAB's ``tbl(rows, :)``) a new table.
+
+        rows: an integer, integers, a slice, or a logical mask with one entry per row
+        (such as ``tbl.Layer == "conv1"``). ``tbl[rows, names]`` also picks columns by name.
+        """
         if isinstance(key, str):
             return getattr(self, key)
+        names = list(self._columns)
+        if isinstance(key, tuple):
+            if len(key) != 2:
+                raise IndexError(f"a table takes a row index and a column index; got {len(key)} subscripts")
+            key, names = key[0], self._column_names(key[1])
         rows = self._rows(key)
-        return Table(**{k: _take(v, rows) for k, v in self._columns.items()})
+        return Table(**{k: _take(self._columns[k], rows) for k in names})
+
+    def _column_names(self, key):
+        if isinstance(key, slice) and key == slice(None):
+            return list(self._columns)
+        names = [key] if isinstance(key, str) else list(key)
+        unknown = [n for n in names if n not in self._columns]
+        if unknown:
+            raise KeyError(f"Table has no variables {unknown}; variables are {list(self._columns)}")
+        return names
 
     def _rows(self, key):
         n = self.height
         if isinstance(key, slice):
             return list(range(n))[key]
-        key = [key] if np.ndim(key) == 0 else list(key)
+        key = [key] if np.ndim(key) == 0 else list(np.ravel(key)) if isinstance(key, np.ndarray) else list(key)
         if key and all(isinstance(k, (bool, np.bool_)) for k in key):
             if len(key) != n:
-                raise IndexError(f"logical row index has {len(key)} elements; the table has {n} rows")
+                raise IndexError(f"a logical row mask must have one element per row: the table has {n} rows, "
+                                 f"the mask has {len(key)} elements")
             return [i for i, k in enumerate(key) if k]
         for k in key:
             if not isinstance(k, numbers.Integral) or isinstance(k, (bool, np.bool_)):
@@ -97,6 +118,23 @@ class Table:
 
 
 _SHOWN_ROWS = 40
+
+
+class Column(list):
+    """A list column (such as ``Layer``); ``==``/``!=`` with one value compare each entry, as MATLAB's
+    ``L.Layer == "conv1"``, and give a logical vector. Comparing with a list is list equality."""
+
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple)):
+            return list.__eq__(self, other)
+        return np.array([v == other for v in self], dtype=bool)
+
+    def __ne__(self, other):
+        if isinstance(other, (list, tuple)):
+            return list.__ne__(self, other)
+        return ~self.__eq__(other)
+
+    __hash__ = None
 
 
 def _own(column):

@@ -118,8 +118,8 @@ def test_bad_arguments(tmp_path):
         imageDatastore(tmp_path, IncludeSubfolders=True, LabelSource="folders")
     with pytest.raises(ValueError, match="ReadSize must be a positive integer; got 0"):
         imageDatastore(tmp_path, IncludeSubfolders=True, ReadSize=0)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'Labelsource'"):
-        imageDatastore(tmp_path, Labelsource="none")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'LabelSorce'"):
+        imageDatastore(tmp_path, LabelSorce="none")
 
 
 def test_shuffle_subset_partition_return_new_datastores(labelled):
@@ -319,8 +319,8 @@ def test_queue_bad_arguments(labelled):
         make_queue(labelled, MiniBatchFormat=["SSCB", "", "CB"])
     with pytest.raises(ValueError, match="MiniBatchFormat must have one entry per output: expected 2, got 1"):
         make_queue(labelled, MiniBatchFormat="SSCB")
-    with pytest.raises(TypeError, match="unexpected keyword argument 'MiniBatchsize'"):
-        make_queue(labelled, MiniBatchsize=3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'MiniBatchSz'"):
+        make_queue(labelled, MiniBatchSz=3)
     with pytest.raises(ValueError, match="MiniBatchSize must be a positive integer; got 0"):
         make_queue(labelled, MiniBatchSize=0)
     with pytest.raises(TypeError, match="MiniBatchSize must be a positive integer"):

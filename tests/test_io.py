@@ -89,11 +89,11 @@ def test_values_round_trip(tmp_path):
 
 
 def test_table_columns_keep_their_type_and_the_extension_is_added(tmp_path):
-    counts = Table(Label=categorical(["a", "b"]), Count=np.array([3, 4]))
+    counts = Table(Label=categorical(["a", "b"]).reshape(2, 1), Count=np.array([3, 4]))
     minidl.save(tmp_path / "counts", counts=counts)  # MATLAB's save adds .mat
     assert (tmp_path / "counts.mat").exists()
     loaded = minidl.load(tmp_path / "counts").counts
-    assert isinstance(loaded.Label, categorical) and list(loaded.Label == "b") == [False, True]
+    assert isinstance(loaded.Label, categorical) and (loaded.Label == "b").tolist() == [[False], [True]]
     assert isinstance(loaded.Count, np.ndarray) and loaded.Count.tolist() == [3, 4]
 
 

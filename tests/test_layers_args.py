@@ -10,14 +10,14 @@ from minidl.layers import (additionLayer, averagePooling2dLayer, batchNormalizat
 
 @pytest.mark.parametrize("make", [
     lambda: convolution2dLayer(3, 8, Strides=2),
-    lambda: imageInputLayer([28, 28], normalization="none"),
+    lambda: imageInputLayer([28, 28], Normalisation="none"),
     lambda: batchNormalizationLayer(Momentum=0.9),
-    lambda: reluLayer(name="r"),
+    lambda: reluLayer(Nam="r"),
     lambda: maxPooling2dLayer(2, Stide=2),
     lambda: fullyConnectedLayer(10, WeightInitializer="he"),
 ])
 def test_unknown_keyword_is_a_type_error_naming_it(make):
-    with pytest.raises(TypeError, match=r"unexpected keyword argument '(Strides|normalization|Momentum|name|Stide|"
+    with pytest.raises(TypeError, match=r"unexpected keyword argument '(Strides|Normalisation|Momentum|Nam|Stide|"
                                         r"WeightInitializer)'"):
         make()
 

@@ -226,7 +226,9 @@ def test_given_values_are_kept_and_sizes_follow_them(rng):
     assert layer.NumChannels == 2 and layer.NumFilters == 5
     ready_layer = ready(layer, image(rng, (6, 6, 2, 1)))
     np.testing.assert_array_equal(extractdata(ready_layer.Weights), W)
-    assert ready_layer.copy(Weights=ready_layer.Weights[:, :, :, :3]).NumFilters == 3
+    assert ready_layer.copy(Weights=ready_layer.Weights[:, :, :, :3], Bias=ready_layer.Bias[:, :, :3]).NumFilters == 3
+    with pytest.raises(ValueError, match="Bias must be of size 1x1x3; got 1x1x5"):
+        ready_layer.copy(Weights=ready_layer.Weights[:, :, :, :3])  # checked as the constructor checks
     with pytest.raises(ValueError, match="NumChannels"):
         ready(layer, image(rng))  # three channels, weights for two
 

@@ -222,8 +222,10 @@ def test_bad_inputs(fn):
         fn(dlarray(np.ones((2, 2, 3, 0)), "SSCB"), o, s)
     with pytest.raises(ValueError, match="Epsilon"):
         fn(X, o, s, Epsilon=1e-6)
+    with pytest.raises(ValueError, match="Epsilon"):
+        fn(X, o, s, epsilon=1e-6)  # names are case-insensitive, as in MATLAB
     with pytest.raises(TypeError):
-        fn(X, o, s, epsilon=1e-3)
+        fn(X, o, s, Epsilom=1e-3)
     fn(X, o, s, Epsilon=1e-5)  # MATLAB's minimum itself is allowed
 
 

@@ -168,6 +168,15 @@ def test_fullyconnect_and_crossentropy_forward_backward(rng):
     compare(with_gradients(loss), image(rng, 2, 3, 4, 3), W, b)
 
 
+def test_crossentropy_with_DataFormat_and_nan_on_the_device(rng):
+    Y = rng.uniform(0.1, 0.9, (4, 3)).astype(np.float32)
+    T = np.eye(4, dtype=np.float32)[:, [0, 2, 3]]
+    compare(with_gradients(lambda Y: crossentropy(Y, T, DataFormat="CB")), dlarray(Y))
+    Y[1, 2] = np.nan
+    loss = crossentropy(on_device(dlarray(Y, "CB")), T)
+    assert isinstance(loss.data, StrictArray) and np.isnan(float(loss))
+
+
 # -- a whole network -----------------------------------------------------------------------
 
 def small_net(rng):

@@ -1,5 +1,6 @@
 """dlgradient: reverse-mode walk over the recorded graph."""
-from .containers import flatten_dlarrays, is_container, rebuild
+from .._namevalue import namevalue
+from .containers import flatten_dlarrays, rebuild
 from .trace import current_trace, is_traced, recording
 
 _NON_SCALAR = "Value to differentiate is non-scalar. It must be a traced real dlarray scalar."
@@ -17,6 +18,26 @@ def _check_value(y):
         raise TypeError(f"dlgradient: y must be real floating point; got {y.data.dtype}. {_NON_SCALAR}")
     if not is_traced(y):
         raise ValueError(f"dlgradient: {_NOT_TRACED}")
+
+
+def _check_target(target, position):
+    """TypeError naming the position of anything in ``target`` that is neither a dlarray nor a container."""
+    from ..dlarray import dlarray
+    stack = [(target, position)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dlarray) or (hasattr(value, "_map_dlarrays") and not hasattr(value, "Value")):
+            continue
+        if hasattr(value, "_map_dlarrays"):  # a Table: its Value column holds the targets
+            items = [(v, f"{where}, Value row {i + 1}") for i, v in enumerate(value.Value)]
+        elif isinstance(value, (list, tuple)):
+            items = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        elif isinstance(value, dict):
+            items = [(v, f"{where}[{k!r}]") for k, v in value.items()]
+        else:
+            raise TypeError(f"dlgradient: {where} must be a dlarray or a container of dlarrays (list, tuple, "
+                            f"dict, Table); got {type(value).__name__} {value!r}"[:300])
+        stack.extend(reversed(items))
 
 
 def _ancestors_in_topological_order(root):
@@ -37,6 +58,7 @@ def _ancestors_in_topological_order(root):
     return order
 
 
+@namevalue
 def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
     """Gradients of the traced scalar ``y`` with respect to ``targets``.
 
@@ -55,9 +77,7 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
     if not targets:
         raise TypeError("dlgradient: at least one target (variable to differentiate with respect to) is required")
     for k, t in enumerate(targets):
-        if not is_container(t):
-            raise TypeError(f"dlgradient: target {k + 1} must be a dlarray or a container of dlarrays "
-                            f"(list, tuple, dict, Table); got {type(t).__name__}")
+        _check_target(t, f"target {k + 1}")
     leaves = [flatten_dlarrays(t) for t in targets]
     wanted = {id(x._node) for group in leaves for x in group if x._node is not None}
 

@@ -2,6 +2,7 @@
 import numpy as np
 from scipy import ndimage
 
+from .._namevalue import namevalue
 from ..random import resolve
 from ._validate import flag
 
@@ -20,7 +21,8 @@ class imageDataAugmenter:
     ``FillValue``.
     """
 
-    def __init__(self, RandRotation=(0, 0), RandXTranslation=(0, 0), RandYTranslation=(0, 0),
+    @namevalue
+    def __init__(self, *, RandRotation=(0, 0), RandXTranslation=(0, 0), RandYTranslation=(0, 0),
                  RandXReflection=False, RandYReflection=False, RandScale=(1, 1), FillValue=0):
         self.RandRotation = _range(RandRotation, "RandRotation")
         self.RandXTranslation = _range(RandXTranslation, "RandXTranslation")

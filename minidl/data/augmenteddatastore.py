@@ -2,11 +2,12 @@
 import numpy as np
 from PIL import Image
 
+from .._namevalue import namevalue
 from ..random import resolve
 from ._validate import option, positive_int
 from .augment import cast_like, imageDataAugmenter
 from .datastore import Datastore
-from .imagedatastore import imageDatastore, read_image_file
+from .imagedatastore import imageDatastore, read_image_file, same_class
 from ..table import Table
 
 _GRAY_WEIGHTS = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])  # MATLAB's rgb2gray
@@ -27,7 +28,8 @@ class augmentedImageDatastore(Datastore):
     when ``imds`` has labels, ``response`` (categorical).
     """
 
-    def __init__(self, outputSize, imds, DataAugmentation=None, ColorPreprocessing="none",
+    @namevalue
+    def __init__(self, outputSize, imds, *, DataAugmentation=None, ColorPreprocessing="none",
                  OutputSizeMode="resize"):
         if not isinstance(imds, imageDatastore):
             raise TypeError(f"imds must be an imageDatastore; got {type(imds).__name__}")
@@ -84,7 +86,8 @@ class augmentedImageDatastore(Datastore):
 
     def _rows(self, indices, generator=None):
         gen = resolve(generator)
-        images = [self._prepare(self._imds._files[i], gen) for i in indices]
+        paths = [self._imds._files[i] for i in indices]
+        images = same_class([self._prepare(p, gen) for p in paths], paths)
         if self._imds._labels is None:
             return (images,)
         return images, self._imds._labels[indices]

@@ -9,12 +9,20 @@ _UNDEFINED = -1  # code of an element that belongs to no category (MATLAB's <und
 class categorical:
     """Array of category labels; ``categorical(values, categories=None)``.
 
-    ``values`` are strings or numbers (any shape; a scalar gives a 0-d array).
-    Category names are strings; by default they are the sorted unique values
-    (numbers sorted numerically, as MATLAB does). With ``categories`` given,
-    values outside it become undefined, as do ``None``, ``""`` and NaN.
-    Indexing follows NumPy and returns a categorical (an integer index gives a
-    0-d one); ``==`` compares by category name and returns a bool array.
+    Shapes are MATLAB's: always at least 2-D. A scalar gives 1x1, a list or 1-D
+    array of n values a 1xn row (as MATLAB's ``categorical(["a" "b"])``), a 2-D
+    array keeps its shape. Category names are strings; by default they are the
+    sorted unique values (numbers sorted numerically, as MATLAB does). With
+    ``categories`` given, values outside it become undefined, as do ``None``,
+    ``""`` and NaN.
+
+    ``A[k]`` is MATLAB's linear indexing ``A(k+1)`` (column-major, 0-based): an
+    integer gives 1x1, indices or a mask of a vector keep its orientation.
+    ``A[i, j]`` indexes rows and columns and stays 2-D. ``len(A)`` is MATLAB's
+    ``length`` (the largest size; 0 if empty); iteration yields the elements as
+    1x1 categoricals in linear order. ``==`` compares by category name with
+    MATLAB's implicit expansion (sizes must agree or be 1 in every dimension, so
+    Nx1 == 1xN is NxN, as in MATLAB) and returns a bool array.
     """
 
     __slots__ = ("_codes", "_categories")
@@ -27,13 +35,13 @@ class categorical:
             cats = _category_list(categories)
         lookup = {name: k for k, name in enumerate(cats)}
         codes = np.array([lookup.get(n, _UNDEFINED) for n in names.ravel()], dtype=np.int64)
-        self._codes = codes.reshape(names.shape)
+        self._codes = _matlab_shaped(codes.reshape(names.shape))
         self._categories = cats
 
     @classmethod
     def _from_codes(cls, codes, cats):
         out = object.__new__(cls)
-        out._codes, out._categories = codes, tuple(cats)
+        out._codes, out._categories = _matlab_shaped(codes), tuple(cats)
         return out
 
     @property
@@ -54,20 +62,33 @@ class categorical:
         return self._codes.size
 
     def __len__(self):
-        if self._codes.ndim == 0:
-            raise TypeError("len() of a 0-d categorical")
-        return self._codes.shape[0]
+        return 0 if self._codes.size == 0 else max(self._codes.shape)
 
     def __getitem__(self, key):
-        return categorical._from_codes(self._codes[key], self._categories)
+        if isinstance(key, tuple):
+            return categorical._from_codes(self._codes[tuple(_keep_dim(k) for k in key)], self._categories)
+        return categorical._from_codes(_linear(self._codes, key), self._categories)
 
     def __iter__(self):
-        for k in range(len(self)):
-            yield self[k]
+        for code in self._codes.ravel(order="F"):
+            yield categorical._from_codes(np.array([[code]]), self._categories)
+
+    @property
+    def T(self):
+        """The transpose (MATLAB's A'), for a 2-D categorical."""
+        if self._codes.ndim != 2:
+            raise ValueError(f"T needs a 2-D categorical; this one has size {self._codes.shape}")
+        return categorical._from_codes(self._codes.T, self._categories)
+
+    def reshape(self, *shape):
+        """The same labels with a new shape, filled in MATLAB's column-major order."""
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else shape
+        return categorical._from_codes(self._codes.reshape(shape, order="F"), self._categories)
 
     def __eq__(self, other):
         other_codes = categorical(other, self._categories)._codes
-        return (self._codes == other_codes) & (self._codes != _UNDEFINED)
+        mine, theirs = _expanded(self._codes, other_codes)
+        return (mine == theirs) & (mine != _UNDEFINED)
 
     def __ne__(self, other):
         return ~(self == other)
@@ -80,8 +101,8 @@ class categorical:
         return table[self._codes]
 
     def __str__(self):
-        if self._codes.ndim == 0:
-            return str(self._names())
+        if self._codes.size == 1:
+            return str(self._names().item())
         return np.array2string(self._names(), threshold=20, edgeitems=3, formatter={"all": str})
 
     def __repr__(self):
@@ -117,6 +138,39 @@ def concatenate(parts, axis):
     cats = tuple(cats)
     recoded = [part._codes if part._categories == cats else categorical(part, cats)._codes for part in parts]
     return categorical._from_codes(np.concatenate(recoded, axis=axis), cats)
+
+
+def _matlab_shaped(codes):
+    """Codes with at least two dimensions: MATLAB has no 0-D or 1-D arrays (a 1-D list is a row)."""
+    return codes.reshape((1,) * (2 - codes.ndim) + codes.shape) if codes.ndim < 2 else codes
+
+
+def _keep_dim(key):
+    """An integer subscript as a one-element slice, so A[i, j] stays 2-D as in MATLAB."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        return slice(key, key + 1 if key != -1 else None)
+    return key
+
+
+def _linear(codes, key):
+    """MATLAB's linear indexing A(k): column-major elements; a vector keeps its orientation."""
+    picked = codes.ravel(order="F")[np.asarray(key).ravel(order="F") if np.ndim(key) > 1 else key]
+    if np.ndim(picked) == 0:
+        return picked.reshape(1, 1)
+    rows = codes.ndim == 2 and codes.shape[0] == 1 and codes.shape[1] != 1
+    return picked.reshape(1, -1) if rows else picked.reshape(-1, 1)
+
+
+def _expanded(a, b):
+    """a and b broadcast by MATLAB's implicit expansion: trailing singletons, then equal-or-1 per dimension."""
+    ndim = max(a.ndim, b.ndim)
+    a = a.reshape(a.shape + (1,) * (ndim - a.ndim))
+    b = b.reshape(b.shape + (1,) * (ndim - b.ndim))
+    if any(m != n and 1 not in (m, n) for m, n in zip(a.shape, b.shape)):
+        size = lambda shape: "x".join(str(n) for n in shape)
+        raise ValueError(f"Arrays have incompatible sizes for this operation: {size(a.shape)} and {size(b.shape)} "
+                         "(each dimension must agree or be 1, as MATLAB's implicit expansion)")
+    return np.broadcast_arrays(a, b)
 
 
 def _require(A, argname):

@@ -4,6 +4,7 @@ import os
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .._namevalue import namevalue
 from ._validate import flag, option, positive_int
 from .categorical import categorical, countcats
 from .datastore import Datastore
@@ -35,14 +36,16 @@ class imageDatastore(Datastore):
     ``readimage(i)`` takes a 0-based index.
     """
 
-    def __init__(self, location, IncludeSubfolders=False, LabelSource="none",
+    @namevalue
+    def __init__(self, location, *, IncludeSubfolders=False, LabelSource="none",
                  FileExtensions=DEFAULT_EXTENSIONS, ReadSize=1):
         label_source = option(LabelSource, "LabelSource", ("none", "foldernames"))
         extensions = _extensions(FileExtensions)
         self._read_size = positive_int(ReadSize, "ReadSize")
         self._files = _list_files(location, flag(IncludeSubfolders, "IncludeSubfolders"), extensions)
         folders = [os.path.basename(os.path.dirname(f)) for f in self._files]
-        self._labels = categorical(folders) if label_source == "foldernames" else None
+        self._labels = (categorical(np.array(folders, dtype=object).reshape(-1, 1)) if label_source == "foldernames"
+                        else None)
 
     def _reordered(self, indices):
         out = object.__new__(imageDatastore)
@@ -58,8 +61,8 @@ class imageDatastore(Datastore):
 
     @property
     def Labels(self):
-        """One label per file (categorical); empty when the datastore has no labels."""
-        return self._labels if self._labels is not None else categorical([])
+        """One label per file (an N x 1 categorical, as MATLAB's); 0 x 0 when the datastore has no labels."""
+        return self._labels if self._labels is not None else categorical(np.empty((0, 0), dtype=object))
 
     @property
     def ReadSize(self):
@@ -77,7 +80,8 @@ class imageDatastore(Datastore):
         return ("input",)
 
     def _rows(self, indices, generator=None):
-        return ([read_image_file(self._files[i]) for i in indices],)
+        paths = [self._files[i] for i in indices]
+        return (same_class([read_image_file(p) for p in paths], paths),)
 
     def read(self):
         """The next image, or a list of the next ReadSize images when ReadSize > 1."""
@@ -101,7 +105,7 @@ class imageDatastore(Datastore):
         if self._labels is None:
             raise ValueError("countEachLabel needs labels; create the datastore with LabelSource='foldernames'")
         names = self._labels.categories
-        return Table(Label=categorical(names, names), Count=countcats(self._labels))
+        return Table(Label=categorical(names, names).reshape(-1, 1), Count=countcats(self._labels))
 
     def __repr__(self):
         files = _preview(self._files)
@@ -111,8 +115,8 @@ class imageDatastore(Datastore):
 
 
 def read_image_file(path):
-    """Decode one image with Pillow as MATLAB's imread would: gray HxW or RGB HxWx3 (decoded once per
-    process while the file is unchanged, see decodecache.py)."""
+    """Decode one image with Pillow as MATLAB's imread would: gray HxW or RGB HxWx3, uint8 for 8-bit
+    files and uint16 for 16-bit ones (decoded once per process while the file is unchanged, see decodecache.py)."""
     try:
         return cached_decode(path, _decode)
     except (UnidentifiedImageError, OSError) as error:
@@ -123,7 +127,23 @@ def _decode(path):
     with Image.open(path) as image:
         if image.mode in _CONVERT:
             image = image.convert(_CONVERT[image.mode])
-        return np.array(image)
+        data = np.array(image)
+        # Pillow may hold 16-bit gray as 32-bit integers
+        sixteen_bit = image.mode.startswith("I;16") or (image.mode == "I" and image.format == "PNG")
+        return data.astype(np.uint16) if sixteen_bit else data
+
+
+def same_class(images, paths):
+    """``images`` unchanged when all have one class (uint8, uint16, ...); else a ValueError naming the first
+    file that differs. Stacking would silently promote them: a 16-bit image among 8-bit ones would be
+    257 times brighter than they are, with no error."""
+    first = images[0].dtype if images else None
+    for image, path in zip(images, paths):
+        if image.dtype != first:
+            raise ValueError(f"images in one batch must have one class (bit depth): {path!r} is {image.dtype} "
+                             f"but {paths[0]!r} is {first}; convert the files to one bit depth, or "
+                             "read them one at a time")
+    return images
 
 
 def _extensions(extensions):

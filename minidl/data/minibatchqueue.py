@@ -1,6 +1,7 @@
 """minibatchqueue: mini-batches from a datastore, preprocessed, cast and wrapped as dlarrays."""
 import numpy as np
 
+from .._namevalue import namevalue
 from ..backend import array_module, gpu_available, to_device
 from ..dlarray import dlarray
 from ..formats import parse_format
@@ -35,6 +36,7 @@ class minibatchqueue:
     and response); pass it when ``MiniBatchFcn`` returns a different number.
     """
 
+    @namevalue
     def __init__(self, ds, NumOutputs=None, *, MiniBatchSize=128, MiniBatchFcn=None, MiniBatchFormat=None,
                  PartialMiniBatch="return", OutputCast="single", OutputAsDlarray=True,
                  OutputEnvironment="auto"):

@@ -1,6 +1,7 @@
 """onehotencode / onehotdecode: categorical labels to and from one-hot arrays."""
 import numpy as np
 
+from .._namevalue import namevalue
 from ..backend import array_module
 from ..dlarray import dlarray
 from ._validate import positive_int
@@ -11,13 +12,14 @@ _DATA_TYPES = {"double": np.float64, "single": np.float32, "logical": np.bool_,
                "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
 
 
-def onehotencode(A, featureDim, ClassNames=None, DataType="double"):
+@namevalue
+def onehotencode(A, featureDim, *, ClassNames=None, DataType="double"):
     """One-hot encode categorical ``A`` along 1-based dimension ``featureDim``.
 
     ``A`` must have size 1 along ``featureDim``, which becomes K = number of
-    classes (``ClassNames``, default ``categories(A)``). A 1-D categorical of N
-    labels counts as 1xN when featureDim is 1 (giving KxN, as MATLAB's
-    mini-batch functions use it) and as Nx1 otherwise (featureDim 2 gives NxK).
+    classes (``ClassNames``, default ``categories(A)``): a 1xN categorical with
+    featureDim 1 gives KxN (as MATLAB's mini-batch functions use it), an Nx1 one
+    with featureDim 2 gives NxK.
     Undefined labels and labels outside ClassNames encode as NaN vectors, so
     they need a floating DataType ("double" or "single").
     """
@@ -27,8 +29,6 @@ def onehotencode(A, featureDim, ClassNames=None, DataType="double"):
         raise ValueError(f"DataType must be one of {sorted(_DATA_TYPES)}; got {DataType!r}")
     classes = A._categories if ClassNames is None else _class_names(ClassNames, "ClassNames")
     codes = A._codes
-    if codes.ndim == 1:
-        codes = codes[None, :] if featureDim == 1 else codes[:, None]
     codes = codes.reshape(codes.shape + (1,) * (featureDim - codes.ndim))
     axis = featureDim - 1
     if codes.shape[axis] != 1:
@@ -53,9 +53,8 @@ def onehotdecode(B, classes, featureDim):
 
     ``B`` is a NumPy/CuPy array or a dlarray (decoded from its data as stored).
     Returns a categorical with categories ``classes`` and the feature dimension
-    removed (MATLAB keeps it as a singleton), so a KxN score matrix gives N labels
-    that compare elementwise with an N-element label vector. NaN scores are
-    ignored; an all-NaN vector decodes as undefined.
+    kept as a singleton, as MATLAB does: a KxN score matrix gives a 1xN row. NaN
+    scores are ignored; an all-NaN vector decodes as undefined.
     """
     classes = _class_names(classes, "classes")
     featureDim = positive_int(featureDim, "featureDim")
@@ -71,8 +70,8 @@ def onehotdecode(B, classes, featureDim):
         raise ValueError(f"B has size {scores.shape[axis]} along featureDim {featureDim} but classes has "
                          f"{len(classes)} names; they must match")
     missing = np.isnan(scores) if scores.dtype.kind == "f" else np.zeros(scores.shape, bool)
-    codes = np.argmax(np.where(missing, -np.inf, scores), axis=axis)
-    codes = np.where(missing.all(axis=axis), _UNDEFINED, codes)
+    codes = np.argmax(np.where(missing, -np.inf, scores), axis=axis, keepdims=True)
+    codes = np.where(missing.all(axis=axis, keepdims=True), _UNDEFINED, codes)
     return categorical._from_codes(codes.astype(np.int64), classes)
 
 

@@ -1,12 +1,14 @@
 """splitEachLabel: divide an imageDatastore label by label."""
 import numpy as np
 
+from .._namevalue import namevalue
 from ..random import resolve
 from ._validate import option
 from .categorical import countcats
 from .imagedatastore import imageDatastore
 
 
+@namevalue
 def splitEachLabel(imds, *splits, generator=None):
     """Split ``imds`` into ``len(splits) + 1`` new datastores, taking the same share of every label.
 

@@ -7,7 +7,9 @@ as MATLAB names them (``Weights``, ``Bias``, ``TrainedMean`` ...); ``None`` mean
 "not set yet" and ``initialize`` fills it.
 """
 import copy
+import inspect
 
+from .._namevalue import namevalue
 from . import _args
 
 
@@ -23,6 +25,12 @@ class Layer:
 
     Name = ""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):  # every constructor takes MATLAB's positional name-value pairs
+            cls.__init__ = namevalue(cls.__init__)
+
+    @namevalue
     def __init__(self, *, Name=""):
         """Layers without hyperparameters take only a Name (reluLayer(Name="relu1"), ...)."""
         self.Name = _args.name(Name)
@@ -36,8 +44,18 @@ class Layer:
         return len(self.OutputNames)
 
     # -- value semantics ------------------------------------------------------
+    # Constructor arguments that are not a property of the same name (first letter upper-cased):
+    # {argument: property name, or function of the layer giving the argument}.
+    constructor_sources = {}
+
     def copy(self, **changes):
-        """A new layer with some properties changed; this one stays as it was."""
+        """A new layer with some properties changed; this one stays as it was.
+
+        The result is checked exactly as the constructor checks its arguments: unless
+        the changes only replace learnable/state values by dlarrays of the same size and
+        type, the constructor runs again on the changed properties (so ``copy(Stride=0)``
+        fails as ``convolution2dLayer(..., Stride=0)`` does).
+        """
         new = copy.copy(self)
         for name, value in changes.items():
             if not hasattr(type(self), name) and name not in vars(self):
@@ -47,7 +65,33 @@ class Layer:
                 raise AttributeError(f"{self.class_name} property {name!r} is read-only; it follows from "
                                      "the other properties (e.g. NumFilters from Weights)")
             object.__setattr__(new, name, value)
-        return new
+        return new if self._same_kind_of_values(changes) else new.checked()
+
+    def _same_kind_of_values(self, changes):
+        """True when ``changes`` only swap learnable/state dlarrays for ones of the same size and type."""
+        from ..dlarray import dlarray
+        for name, value in changes.items():
+            old = getattr(self, name)
+            if name not in self.learnable_names + self.state_names or not isinstance(value, dlarray) \
+                    or not isinstance(old, dlarray) or value.shape != old.shape or value.dtype != old.dtype:
+                return False
+        return True
+
+    def checked(self):
+        """This layer rebuilt by its constructor from its current properties: the constructor's
+        checks (names the argument at fault) and its normalisation, for a layer made any other way."""
+        args, kwargs = [], {}
+        for p in inspect.signature(type(self).__init__).parameters.values():
+            if p.name == "self":
+                continue
+            source = self.constructor_sources.get(p.name) or (p.name if p.name[:1].isupper() else
+                                                              p.name[:1].upper() + p.name[1:])
+            value = source(self) if callable(source) else getattr(self, source)
+            if p.kind is p.KEYWORD_ONLY:
+                kwargs[p.name] = value
+            else:
+                args.append(value)
+        return type(self)(*args, **kwargs)
 
     def _map_dlarrays(self, fn):
         changes = {}

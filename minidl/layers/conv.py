@@ -12,6 +12,7 @@ class Convolution(Layer):
 
     learnable_names = ("Weights", "Bias")
     PaddingValue = 0
+    constructor_sources = {"Padding": _args.padding_of}
 
     def _set_window(self, filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer):
         self.FilterSize = _args.int_vector(filterSize, "filterSize", 2)
@@ -53,6 +54,11 @@ class Convolution2DLayer(Convolution):
     base_name = "conv"
     hyperparameters = ("FilterSize", "NumChannels", "NumFilters", "Stride", "DilationFactor",
                        "PaddingMode", "PaddingSize", "PaddingValue")
+    # Filter and channel counts follow a new Weights (as after pruning) when it has MATLAB's 4 dimensions;
+    # otherwise the constructor compares it with the counts the layer had.
+    constructor_sources = {"Padding": _args.padding_of,
+                           "numFilters": lambda l: _args.size_or(l.Weights, 4, 3, l._num_filters),
+                           "NumChannels": lambda l: "auto" if l.Weights is not None else l._num_channels}
 
     def __init__(self, filterSize, numFilters, *, Stride=1, Padding=0, DilationFactor=1, NumChannels="auto",
                  WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None, Name=""):

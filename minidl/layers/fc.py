@@ -20,6 +20,7 @@ class FullyConnectedLayer(Layer):
     base_name = "fc"
     learnable_names = ("Weights", "Bias")
     hyperparameters = ("InputSize", "OutputSize")
+    constructor_sources = {"outputSize": lambda l: _args.size_or(l.Weights, 2, 0, l._output_size)}
 
     def __init__(self, outputSize, *, WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None,
                  Name=""):

@@ -133,6 +133,7 @@ class FeatureInputLayer(_InputLayer):
     base_name = "input"
     hyperparameters = ("InputSize", "Normalization", "Mean", "StandardDeviation", "Min", "Max")
     fmt = "CB"
+    constructor_sources = {"numFeatures": "InputSize"}
 
     def __init__(self, numFeatures, *, Normalization="none", Mean=None, StandardDeviation=None,
                  Min=None, Max=None, Name=""):

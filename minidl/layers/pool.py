@@ -12,6 +12,8 @@ class _Pooling2DLayer(Layer):
     hyperparameters = ("PoolSize", "Stride", "PaddingMode", "PaddingSize")
     pooling = ""  # the description's word for the operation
 
+    constructor_sources = {"Padding": _args.padding_of}
+
     def __init__(self, poolSize, *, Stride=1, Padding=0, Name=""):
         self.PoolSize = _args.int_vector(poolSize, "poolSize", 2)
         self.Stride = _args.int_vector(Stride, "Stride", 2)

@@ -1,6 +1,7 @@
 """dlnetwork: layers, connections, Learnables/State tables, display. Values, as in MATLAB."""
 import numpy as np
 
+from .._namevalue import namevalue
 from ..layers.base import Layer
 from ..table import Table
 from .graph import (check_connections, input_ports, is_input_layer, output_ports, port_name, sources_of, split_port,
@@ -21,6 +22,7 @@ class dlnetwork:
     ``net.State`` or ``net.OutputNames`` rebinds this object's own values only.
     """
 
+    @namevalue
     def __new__(cls, layers=None, *X, Initialize=True, OutputNames=None):
         if not isinstance(Initialize, (bool, np.bool_)):
             raise TypeError(f"Initialize must be True or False; got {Initialize!r}")

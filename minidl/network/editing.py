@@ -1,5 +1,6 @@
 """addLayers, connectLayers, disconnectLayers, removeLayers, replaceLayer: each returns a new, uninitialised
 network (call initialize; values already set are kept). The network passed in is left as it was."""
+from .._namevalue import namevalue
 from .dlnetwork import _as_names, _check_layers, _series_connections, dlnetwork
 from .graph import input_ports, output_ports, split_port
 
@@ -63,7 +64,8 @@ def _port_map(old_ports, new_ports, ReconnectBy):
     return dict(zip(old_ports, new_ports)) if ReconnectBy == "order" else {p: p for p in old_ports if p in new_ports}
 
 
-def replaceLayer(net, layerName, larray, ReconnectBy="name"):
+@namevalue
+def replaceLayer(net, layerName, larray, *, ReconnectBy="name"):
     """Replace one layer by a layer (or layers in series), reconnecting its inputs to the first new
     layer and its outputs from the last, matching ports by name (or by position: ReconnectBy="order")."""
     _check_net(net)

@@ -1,8 +1,10 @@
 """initialize(net): fill unset learnables and state from the sizes the layers will see."""
+from .._namevalue import namevalue
 from ..dlarray import dlarray
 from .run import _network_inputs, _sizes, run
 
 
+@namevalue
 def initialize(net, *X, generator=None):
     """A new, initialised network; values already set stay as they are.
 

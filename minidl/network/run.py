@@ -1,4 +1,5 @@
 """forward (training behaviour) and predict (inference behaviour) over the layer graph."""
+from .._namevalue import namevalue
 from ..backend import array_module
 from ..dlarray import dlarray
 from .graph import input_ports, is_input_layer, output_ports, sources_of, split_port, topological_order
@@ -124,6 +125,7 @@ def _many(ys, Outputs):
     return len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str))
 
 
+@namevalue
 def forward(net, *X, Outputs=None):
     """Training behaviour: ``Y, state = forward(net, X)``; ``Y1, ..., Yn, state`` for several outputs."""
     method = _delegate(net, "forward")
@@ -133,6 +135,7 @@ def forward(net, *X, Outputs=None):
     return (*ys, state) if _many(ys, Outputs) else (ys[0], state)
 
 
+@namevalue
 def predict(net, *X, Outputs=None):
     """Inference behaviour: ``Y = predict(net, X)``; a tuple of Ys for several outputs."""
     method = _delegate(net, "predict")

@@ -1,6 +1,7 @@
 """Activations: relu, leakyrelu, sigmoid, softmax (over the channel dimension)."""
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..formats import find_dims, parse_format
@@ -42,7 +43,8 @@ def sigmoid(X):
     return record(data, X.fmt, (X,), lambda g, y: (g * y * (1 - y),), with_output=True)
 
 
-def softmax(X, DataFormat=None):
+@namevalue
+def softmax(X, *, DataFormat=None):
     """Softmax over the 'C' dimension of a formatted dlarray (DataFormat labels an unformatted one)."""
     _checked(X, "softmax")
     if X.fmt and DataFormat:

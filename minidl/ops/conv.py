@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
 from ..formats import canonical, canonical_permutation, parse_format
@@ -146,6 +147,7 @@ def _weights_and_bias(weights, bias, x):
     return w, reshape_raw(relabel(b, ""), (1, b.size), "")
 
 
+@namevalue
 def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataFormat=None):
     """MATLAB's dlconv for 2-D images: cross-correlate X with the filters, add the bias.
 

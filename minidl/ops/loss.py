@@ -4,11 +4,13 @@ Both return an unformatted scalar dlarray built from differentiable ops.
 """
 import numpy as np
 
-from ..formats import find_dims
-from ._util import as_dlarray, require_dlarray, require_float
+from .._namevalue import namevalue
+from ..backend import array_module
+from ..formats import find_dims, parse_format
+from ._util import as_dlarray, constant, require_dlarray, require_float
 from .elementwise import log, maximum
 from .reduce import sum_over
-from .shape import reshape_raw
+from .shape import label, reshape_raw
 
 
 def _predictions(Y, name, need_channel):
@@ -50,7 +52,8 @@ def _total(x):
     return sum_over(x, tuple(range(x.ndim)), drop=True)
 
 
-def crossentropy(Y, T, *, NormalizationFactor="batch"):
+@namevalue
+def crossentropy(Y, T, *, NormalizationFactor="batch", DataFormat=None):
     """Single-label cross-entropy ``-sum(T .* log(Y)) / N`` as an unformatted scalar dlarray.
 
     Y holds probabilities (e.g. softmax output) formatted with a 'C' dimension (such as
@@ -58,7 +61,10 @@ def crossentropy(Y, T, *, NormalizationFactor="batch"):
     array or a dlarray, formatted like Y or unformatted. Before the log, Y is bounded
     away from zero by clamping it at eps of its class (2.2e-16 for double, 1.2e-7 for
     single), so a zero probability costs -log(eps) instead of infinity; clamped
-    entries get no gradient.
+    entries get no gradient. A NaN in Y gives a NaN loss, as in MATLAB.
+
+    DataFormat labels an unformatted Y (and an unformatted T), e.g. "CB", as MATLAB's
+    DataFormat argument does; a formatted Y already carries its labels.
 
     NormalizationFactor: "batch" (default) divides by the number of observations N
     (size of 'B', 1 if Y has none), "all-elements" by the number of elements of Y,
@@ -66,6 +72,8 @@ def crossentropy(Y, T, *, NormalizationFactor="batch"):
     implemented.)
     """
     name = "crossentropy"
+    if DataFormat is not None:
+        Y, T = _labelled(Y, T, DataFormat, name)
     Y = _predictions(Y, name, need_channel=True)
     T = _targets(T, Y, name)
     divisors = {"batch": _observations(Y), "all-elements": Y.size, "none": 1}
@@ -73,7 +81,20 @@ def crossentropy(Y, T, *, NormalizationFactor="batch"):
         raise ValueError(f"{name}: NormalizationFactor must be 'batch', 'all-elements' or 'none'; "
                          f"got {NormalizationFactor!r}")
     floor = float(np.finfo(Y.dtype).eps)
-    return -_total(T * log(maximum(Y, floor))) / divisors[NormalizationFactor]
+    # maximum ignores NaN (as MATLAB's max), so NaN predictions are put back: a diverged loss must show.
+    xp = array_module(Y.data)
+    nan_back = constant(xp.where(xp.isnan(Y.data), xp.asarray(np.nan, Y.dtype), xp.asarray(0, Y.dtype)), Y.fmt)
+    return -_total(T * (log(maximum(Y, floor)) + nan_back)) / divisors[NormalizationFactor]
+
+
+def _labelled(Y, T, fmt, name):
+    """Y and an unformatted T labelled with DataFormat (differentiable)."""
+    require_dlarray(Y, "Y")
+    if Y.fmt:
+        raise ValueError(f"{name}: DataFormat is only for an unformatted Y; Y has format {Y.fmt!r}")
+    fmt = parse_format(fmt, "DataFormat")
+    T = as_dlarray(T, like=Y, argname="T")
+    return label(Y, fmt), (T if T.fmt else label(T, fmt))
 
 
 def mse(Y, T):

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
 from ..formats import find_dims
 from ..kernels import batchnorm as kernels
@@ -76,6 +77,7 @@ def _centre(x, axes):
     return xc, mu, sum_over(xc * xc, axes) / count
 
 
+@namevalue
 def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *, Epsilon=1e-5):
     """MATLAB's batchnorm: normalise each channel of X, then scale and offset it.
 
@@ -159,6 +161,7 @@ def _decay(value, argname):
     return float(value)
 
 
+@namevalue
 def batchnorm_running_update(trainedMean, trainedVariance, mu, sigmaSq, *, MeanDecay=0.1, VarianceDecay=0.1):
     """Running statistics after one training mini-batch: ``new = decay*batch + (1 - decay)*old``.
 
@@ -199,6 +202,7 @@ def _groups(numGroups, C):
     return int(numGroups)
 
 
+@namevalue
 def groupnorm(X, numGroups, offset, scaleFactor, *, Epsilon=1e-5):
     """MATLAB's groupnorm: normalise each observation over groups of channels, then scale and offset.
 

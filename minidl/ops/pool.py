@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..kernels import im2col as kernels
@@ -29,6 +30,7 @@ def _pooling_windows(X, poolsize, Stride, Padding, DataFormat, fname, pad_value)
     return x, window, cols, lambda y: restore(image_output(y, N, Ho, Wo))
 
 
+@namevalue
 def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
     """MATLAB's maxpool: the largest value in each poolsize window (default Stride 1).
 
@@ -49,6 +51,7 @@ def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
     return finish(record(cols.data.max(axis=1), "", (cols,), to_first_maximum))
 
 
+@namevalue
 def avgpool(X, poolsize, *, Stride=1, Padding=0, PaddingValue=0, DataFormat=None):
     """MATLAB's avgpool: the mean of each poolsize window (default Stride 1).
 

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..autodiff import dlfeval, dlgradient
 from ..backend import to_device
 from ..data.arrayqueue import ArrayQueue
@@ -81,6 +82,7 @@ class _Trainer:
         return prunable, velocity
 
 
+@namevalue
 def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReductionGoal=0.3,
                                       LearnablesReductionIncrement=0.05, NumImportanceScoreIterations=20,
                                       NumFineTuningIterations=50, ValidationData=None, ValidationThreshold=None,

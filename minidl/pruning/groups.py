@@ -43,11 +43,12 @@ class Analysis:
     sizes: {group name: original number of filters}
     input_maps: {layer name: [channel map per input]}, each map a list of (group or None, index)
     consumers: layers that sum over their input channels (producers and consumers), where masks apply
+    output_sizes: {prunable producer name: (shape at batch size 1, format) of its output}
     """
 
-    def __init__(self, groups, group_of, sizes, input_maps, consumers):
+    def __init__(self, groups, group_of, sizes, input_maps, consumers, output_sizes):
         self.groups, self.group_of, self.sizes = groups, group_of, sizes
-        self.input_maps, self.consumers = input_maps, consumers
+        self.input_maps, self.consumers, self.output_sizes = input_maps, consumers, output_sizes
 
     @property
     def prunable_layers(self):
@@ -109,7 +110,9 @@ def analyse(net):
     input_maps = {name: [[(owners.find(o) if o is not None else None, i) for o, i in m] for m in ms]
                   for name, ms in input_maps.items()}
     consumers = {layer.Name for layer in net._layers if rule_for(layer).role in (PRODUCES, CONSUMES)}
-    return Analysis(groups, group_of, sizes, input_maps, consumers)
+    output_sizes = {name: (values[(name, port)].shape, values[(name, port)].fmt)
+                    for name in group_of for port in net._by_name()[name].OutputNames}
+    return Analysis(groups, group_of, sizes, input_maps, consumers, output_sizes)
 
 
 def _spread(channel_map, count, block):

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
+from ..backend import array_module
 from ..dlarray import dlarray
 from ..network.dlnetwork import _cellstr, dlnetwork, property_block
 from ..network.run import _many, evaluate
@@ -83,6 +85,7 @@ class TaylorPrunableNetwork:
         return self._replace(net=self._net._map_dlarrays(fn))
 
     # -- object functions -------------------------------------------------------
+    @namevalue
     def forward(self, *X, Outputs=None):
         """``Y, state, pruningActivations = forward(prunableNet, X)``.
 
@@ -95,6 +98,7 @@ class TaylorPrunableNetwork:
         acts = [activations[name] for name in self._prunable_layers]
         return (*ys, state, acts)
 
+    @namevalue
     def predict(self, *X, Outputs=None):
         ys, _ = evaluate(self._net, X, False, Outputs, **masking_hooks(self._consumer_keep, self._prunable_layers))
         return ys if _many(ys, Outputs) else ys[0]
@@ -118,6 +122,8 @@ def taylorPrunableNetwork(net):
     """
     if isinstance(net, TaylorPrunableNetwork):
         raise TypeError("net is already a TaylorPrunableNetwork")
+    if not isinstance(net, (dlnetwork, list, tuple)):
+        raise TypeError(f"net must be a dlnetwork or a list of layers; got {type(net).__name__}")
     if not isinstance(net, dlnetwork):
         net = dlnetwork(net)
     if not net.Initialized:
@@ -173,10 +179,19 @@ def updateScore(prunableNet, pruningActivations, pruningGradients):
     _check_prunable(prunableNet)
     _check_list(pruningActivations, "pruningActivations", prunableNet)
     _check_list(pruningGradients, "pruningGradients", prunableNet)
+    produced = prunableNet._analysis.output_sizes
     for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
         if a.shape != g.shape or a.fmt != g.fmt:
             raise ValueError(f"pruningActivations and pruningGradients for {name!r} differ: size {a.shape} "
                              f"format {a.fmt!r} vs size {g.shape} format {g.fmt!r}")
+        shape, fmt = produced[name]
+        if a.fmt != fmt or any(m != n for m, n, d in zip(a.shape, shape, fmt) if d != "B"):
+            raise ValueError(f"pruningActivations entry for {name!r} has size {a.shape} format {a.fmt!r}, but "
+                             f"the network produces {_per_observation(shape, fmt)} per observation there")
+        for argname, value in (("pruningActivations", a), ("pruningGradients", g)):
+            if not bool(array_module(value.data).isfinite(value.data).all()):
+                raise ValueError(f"{argname} entry for {name!r} contains NaN or Inf; nothing was scored "
+                                 "(check the input mini-batch and the loss for divergence)")
     sums = dict(prunableNet._score_sum)
     for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
         group = prunableNet._analysis.group_of[name]
@@ -184,7 +199,12 @@ def updateScore(prunableNet, pruningActivations, pruningGradients):
     return prunableNet._replace(score_sum=sums, score_count=prunableNet._score_count + 1)
 
 
-def updatePrunables(prunableNet, MaxToPrune=8):
+def _per_observation(shape, fmt):
+    return " x ".join(f"{n}({d})" for n, d in zip(shape, fmt) if d != "B")
+
+
+@namevalue
+def updatePrunables(prunableNet, *, MaxToPrune=8):
     """Remove up to ``MaxToPrune`` filters with the lowest normalised Taylor scores, network-wide.
 
     A group never drops below its floor (score.MIN_KEEP_FRACTION of its original filters),
