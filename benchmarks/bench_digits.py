@@ -36,18 +36,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
 import minidl  # noqa: E402
 from minidl import (crossentropy, dlarray, dlfeval, dlgradient, extractdata, forward, predict, sgdmupdate,  # noqa: E402
                     taylorPrunableNetwork, updateScore)
+from bench_train_step import col2im, im2col  # noqa: E402  (the plain NumPy im2col pair, on (C, N, H, W) buffers)
 
 WORKLOADS = ("predict", "train", "taylor", "prune_iter")
 IMAGES = 9000
 LEARN_RATE, MOMENTUM, EPS = 0.01, 0.9, 1e-5
 PADDING = (0, 1, 1)  # of conv1, conv2, conv3
+PAUSE = 0.3  # seconds of quiet before each timed run (see time_rounds)
 
 
 def seed_network(width):
@@ -128,27 +129,6 @@ class Minidl:
 
 
 # -- the plain NumPy reference ---------------------------------------------------------------------------
-
-def im2col(x, fh, fw, p):
-    """(C, N, H, W) image -> (C*FH*FW, N*Ho*Wo) columns (zero padding p, stride 1)."""
-    if p:
-        x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    windows = sliding_window_view(x, (fh, fw), axis=(2, 3))  # C, N, Ho, Wo, FH, FW (a view)
-    C, n, Ho, Wo = windows.shape[:4]
-    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(C * fh * fw, n * Ho * Wo), (Ho, Wo)
-
-
-def col2im(cols, shape, fh, fw, p):
-    """Adjoint of im2col: add each tap's (C, N, Ho, Wo) block back where it was read from."""
-    C, n, H, W = shape
-    Ho, Wo = H + 2 * p - fh + 1, W + 2 * p - fw + 1
-    cols = cols.reshape(C, fh, fw, n, Ho, Wo)
-    padded = np.zeros((C, n, H + 2 * p, W + 2 * p), cols.dtype)
-    for i in range(fh):
-        for j in range(fw):
-            padded[:, :, i:i + Ho, j:j + Wo] += cols[:, i, j]
-    return padded[:, :, p:p + H, p:p + W]
-
 
 class Reference:
     name = "reference"
@@ -404,15 +384,21 @@ def busy_cpu_seconds():
 
 
 def time_rounds(impls, rounds, steps):
-    """{(workload, name): median seconds per step}; the implementations alternate inside every round."""
+    """{(workload, name): median seconds per step}; the implementations alternate inside every round.
+
+    Their order rotates from round to round, and each timed run starts after a short pause: torch's
+    OpenMP threads keep spinning for a while after its last operation, which slowed whatever ran
+    right after torch by up to 2x with 2 threads.
+    """
     times = {}
     for workload in WORKLOADS:
         for impl in impls:
             getattr(impl, workload)()  # warm-up
-    for _ in range(rounds):
+    for k in range(rounds):
         for workload in WORKLOADS:
-            for impl in impls:
+            for impl in impls[k % len(impls):] + impls[:k % len(impls)]:
                 fn = getattr(impl, workload)
+                time.sleep(PAUSE)
                 start = time.perf_counter()
                 for _ in range(steps):
                     fn()

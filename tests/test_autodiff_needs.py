@@ -1,11 +1,8 @@
 """The gradient walk tells each backward rule which of its inputs need a gradient."""
-import platform
-
 import numpy as np
 
 from minidl import dlarray, dlfeval, dlgradient, extractdata, sum as dlsum
 from minidl.autodiff.trace import record
-from minidl.kernels.memory import keep_freed_memory
 
 
 def _product(a, b, seen):
@@ -49,12 +46,3 @@ def test_untraced_constant_operand_gets_no_gradient_work():
     g = dlfeval(fun, dlarray(np.array([4.0, 7.0])))
     assert seen == [(True, False)]
     np.testing.assert_array_equal(extractdata(g), [1.0, 0.0])
-
-
-def test_keep_freed_memory_can_be_switched_off_and_on():
-    # On glibc both calls apply (True); elsewhere both report that nothing was changed.
-    off, on = keep_freed_memory(False), keep_freed_memory(True)
-    on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
-    assert off is on is on_glibc
-    big = np.ones(8_000_000)  # 64 MB: served from the heap when memory is kept
-    assert big.sum() == 8_000_000

@@ -1,7 +1,7 @@
 """im2col / col2im: sliding windows of an image as matrix rows, and the adjoint scatter-add.
 
 Memory layout, chosen by measurement (NumPy + OpenBLAS, float32, the digits shapes
-24x24x20x128 * 20 3x3 filters, one thread): windows as rows laid out (N, Ho, Wo, FH, FW, C)
+24x24x20x128 * 20 3x3 filters, one thread, alternating in one process on a loaded machine): windows as rows laid out (N, Ho, Wo, FH, FW, C)
 read from channel-last (N, H, W, C) images, so that one row-major GEMM
 ``cols (N*Ho*Wo, FH*FW*C) @ weights (FH*FW*C, F)`` leaves the output as the next
 channel-last (N, Ho, Wo, F) buffer, and the weights (FH, FW, C, F) need only a reshape.

@@ -3,8 +3,10 @@
 A training step allocates and frees the same large temporaries (im2col columns, batch-norm and
 activation buffers, 1-60 MB each) every iteration. glibc's malloc serves blocks that large with
 fresh mmap'd pages and unmaps them on free, so every step pays for the kernel zeroing pages and
-faulting them in again (27% of a digits training step, measured with perf). Serving them from the
-heap and not trimming it reuses the same pages: benchmarks/bench_digits.py measures the effect.
+faulting them in again (27% of a digits training step in a perf profile). Serving them from the
+heap and not trimming it reuses the same pages: switching it on and off in one process, alternating,
+a digits train step took 0.50x and a taylor step 0.30x the time (2 cores, loaded machine); compare
+benchmarks/bench_digits.py with and without MINIDL_KEEP_FREED_MEMORY=0.
 
 The setting is process-wide: it is made once when minidl is imported, on glibc only (elsewhere
 nothing happens). The price is that memory freed after a peak stays with the process (it is
@@ -32,13 +34,19 @@ def _libc():
         return None
 
 
+kept = False  # whether freed memory is being kept now
+
+
 def keep_freed_memory(enabled=True):
     """Keep (True) or return (False, glibc's defaults) freed memory; True if the setting was applied."""
+    global kept
     libc = _libc()
     if libc is None:
         return False
     settings = _KEEP if enabled else _DEFAULTS
-    return all(libc.mallopt(ctypes.c_int(k), ctypes.c_int(v)) == 1 for k, v in settings.items())
+    applied = all(libc.mallopt(ctypes.c_int(k), ctypes.c_int(v)) == 1 for k, v in settings.items())
+    kept = bool(enabled) and applied
+    return applied
 
 
 def apply_default():
