@@ -40,9 +40,9 @@ class dlnetwork:
                 raise TypeError("dlnetwork(prunableNet) takes no other arguments")
             return layers._to_dlnetwork()
         if isinstance(layers, dlnetwork):
-            graph = layers.graph
-            output_names = graph.chosen_output_names if OutputNames is None else OutputNames
-            net = cls._make(graph._layers, graph.connections, output_names, layers.Initialized)
+            net = cls._of(layers.graph, layers.Initialized)  # the graph is read-only: nothing to copy
+            if OutputNames is not None:
+                net = net._replace(output_names=OutputNames)
         else:
             layers = editing.check_layers(layers, "layers")
             net = cls._make(layers, editing.series_connections(layers), OutputNames)
@@ -90,6 +90,9 @@ class dlnetwork:
             graph._layers if layers is None else layers,
             graph.connections if connections is None else connections,
             graph.chosen_output_names if output_names is ... else output_names, initialized)
+
+    def __copy__(self):  # copy.copy(net), then assigning Learnables, is how callers update a copy
+        return type(self)._of(self._graph, self._initialized)
 
     @property
     def graph(self):

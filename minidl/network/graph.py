@@ -82,8 +82,12 @@ class NetworkGraph:
         if tuple(layer.Name for layer in layers) != self.names:
             raise ValueError("_with_layers keeps the graph: the layers must have the same names in the same order")
         graph = object.__new__(NetworkGraph)
+        for slot in self.__slots__:
+            object.__setattr__(graph, slot, getattr(self, slot))
         by_name = {layer.Name: layer for layer in layers}
-        graph._set(layers, self.connections, self.chosen_output_names, [by_name[n] for n in self.order])
+        object.__setattr__(graph, "_layers", layers)
+        object.__setattr__(graph, "_by_name", by_name)
+        object.__setattr__(graph, "_ordered", tuple(by_name[name] for name in self.order))
         return graph
 
     @property
