@@ -53,7 +53,8 @@ class dlnetwork:
         return net
 
     @classmethod
-    def from_graph(cls, graph, Initialized=False):
+    @namevalue
+    def from_graph(cls, graph, *, Initialized=False):
         """The network of a NetworkGraph as it is, without running initialisation (for loaders and pruning,
         whose values already fit). ``Initialized=True`` needs every learnable and state value set."""
         if not isinstance(graph, NetworkGraph):

@@ -171,7 +171,7 @@ def _check_list(values, argname, prunableNet):
     if len(values) != len(names):
         raise ValueError(f"{argname} must have one entry per prunable layer ({len(names)}: {names}); "
                          f"got {len(values)}")
-    by_name = {layer.Name: layer for layer in prunableNet._net.Layers}
+    by_name = {name: prunableNet._net.graph.layer(name) for name in names}
     for name, value in zip(names, values):
         if not isinstance(value, dlarray):
             raise TypeError(f"{argname} entry for {name!r} must be a dlarray; got {type(value).__name__}")
