@@ -81,9 +81,10 @@ def _encode(value, where, arrays):
         return {"t": "categorical", "categories": value.categories, "shape": list(value.shape),
                 "names": names.ravel().tolist()}
     if isinstance(value, dlnetwork):
-        return {"t": "dlnetwork", "layers": each(value._layers, lambda i: f".Layers[{i}]"),
-                "connections": [[s, sp, d, dp] for (s, sp), (d, dp) in value._connections],
-                "output_names": None if value._output_names is None else list(value._output_names),
+        graph = value.graph
+        return {"t": "dlnetwork", "layers": each(graph.layers, lambda i: f".Layers[{i}]"),
+                "connections": [[s, sp, d, dp] for (s, sp), (d, dp) in graph.connections],
+                "output_names": None if graph.chosen_output_names is None else list(graph.chosen_output_names),
                 "initialized": value.Initialized}
     if isinstance(value, Layer):
         return {"t": "layer", "class": type(value).__name__,
@@ -211,11 +212,12 @@ def _decode(tree, arrays):
         _check_layer(layer)
         return layer
     if t == "dlnetwork":
-        from .network.dlnetwork import dlnetwork
+        from .network import NetworkGraph, dlnetwork
         connections = [((s, sp), (d, dp)) for s, sp, d, dp in tree["connections"]]
-        net = dlnetwork._make(each(tree["layers"]), connections, tree["output_names"], tree["initialized"])
+        graph = NetworkGraph(each(tree["layers"]), connections, tree["output_names"])
+        net = dlnetwork.from_graph(graph, Initialized=tree["initialized"])
         if net.Initialized:
-            _check_network(net)
+            _check_sizes(net)
         return net
     raise ValueError(f"unknown stored kind {t!r}")
 
@@ -235,17 +237,11 @@ def _check_layer(layer):
         raise ValueError(f"layer {layer.Name!r} ({layer.class_name}) is inconsistent: {err}") from None
 
 
-def _check_network(net):
-    """The checks dlnetwork runs when it initialises: every learnable set, and each layer's values fitting
-    the sizes its neighbours give it (one example pass at batch size 1)."""
-    from .network.graph import is_input_layer
-    from .network.initialize import initialize
-    for layer in net._layers:
-        for name in layer.learnable_names + layer.state_names:
-            if getattr(layer, name) is None:
-                raise ValueError(f"layer {layer.Name!r} of an initialised network has no {name}")
-    by_name = net._by_name()
-    if all(is_input_layer(by_name[n.partition("/")[0]]) for n in net.InputNames):  # else examples are needed
+def _check_sizes(net):
+    """The check dlnetwork runs when it initialises: each layer's values fitting the sizes its neighbours give
+    it (one example pass at batch size 1; from_graph has checked that every value is set)."""
+    from .network import initialize
+    if all(port is None for _, port in net.graph.inputs):  # inputs not fed by input layers need examples
         initialize(net)
 
 

@@ -5,6 +5,7 @@ dlarray, or a list/tuple/dict of them; gradients and optimiser state must have t
 entries (for tables: the same Layer/Parameter rows in the same order) and sizes.
 Every function checks all its arguments before computing and returns new objects.
 """
+import copy
 import math
 import numbers
 
@@ -14,7 +15,9 @@ from .table import Table
 
 
 def _is_network(x):
-    return hasattr(x, "_with_values")  # dlnetwork, TaylorPrunableNetwork
+    """dlnetwork, TaylorPrunableNetwork: objects with an assignable Learnables property."""
+    learnables = getattr(type(x), "Learnables", None)
+    return isinstance(learnables, property) and learnables.fset is not None
 
 
 def _keys(obj):
@@ -76,7 +79,11 @@ def _target(net, argname="net"):
 
     def put_back(new):
         table = rebuild(structure, new)
-        return net._with_values(table, "learnable_names", "Learnables") if _is_network(net) else table
+        if not _is_network(net):
+            return table
+        updated = copy.copy(net)  # assigning Learnables rebinds the copy's values only; net stays as it was
+        updated.Learnables = table
+        return updated
 
     return values, keys, put_back
 

@@ -81,7 +81,7 @@ def _small_net():
 
 def _save_with(tmp_path, layer_name, **values):
     net = _small_net()
-    _tampered(net._by_name()[layer_name], **values)  # the network's own layer object, edited in place
+    _tampered(net.graph._by_name[layer_name], **values)  # the network's own layer object, edited in place
     path = tmp_path / "edited.mat"
     minidl.save(path, dlnet=net)
     return path

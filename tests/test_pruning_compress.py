@@ -45,7 +45,7 @@ def test_max_to_prune_runs_down_to_the_floors(small):
     pruned, info = compressNetworkUsingTaylorPruning(net, data, crossentropy, LearnablesReductionGoal=1.0,
                                                      MaxToPrune=4, generator=np.random.default_rng(0), **FAST)
     assert info.StopReason == "NoPrunableFilters" and info.NumIterations == 3  # 4 + 4 + 2 filters
-    assert [layer.NumFilters for layer in pruned._layers if layer.class_name == "Convolution2DLayer"] == [2, 2]
+    assert [layer.NumFilters for layer in pruned.graph.layers if layer.class_name == "Convolution2DLayer"] == [2, 2]
 
 
 def test_validation_threshold_stops_and_keeps_the_last_good_network(small):

@@ -39,14 +39,14 @@ def test_depthwise_groups_follow_their_producer(m):
     exported = masked_equals_exported(pruned, images(8, channels=3))
     assert count_learnables(exported) == mobilenet_learnables(4, 6, m)
     keep = np.isin(np.arange(6), [1, 4], invert=True)
-    dw, dw0 = exported._by_name()["dw"], net._by_name()["dw"]
+    dw, dw0 = exported.graph.layer("dw"), net.graph.layer("dw")
     assert (dw.NumGroups, dw.NumChannelsPerGroup, dw.NumFiltersPerGroup) == (4, 1, m)
     np.testing.assert_array_equal(dw.Weights.data, dw0.Weights.data[..., keep])
     np.testing.assert_array_equal(dw.Bias.data, dw0.Bias.data[..., keep])
     # Group g's m outputs are channels g*m ... g*m+m-1: the batch norm after it loses whole blocks.
-    np.testing.assert_array_equal(exported._by_name()["bndw"].TrainedMean.data,
-                                  net._by_name()["bndw"].TrainedMean.data[:, :, np.repeat(keep, m)])
-    assert exported._by_name()["convpw"].NumChannels == 4 * m
+    np.testing.assert_array_equal(exported.graph.layer("bndw").TrainedMean.data,
+                                  net.graph.layer("bndw").TrainedMean.data[:, :, np.repeat(keep, m)])
+    assert exported.graph.layer("convpw").NumChannels == 4 * m
 
 
 def test_real_scores_over_rounds_and_the_pruned_network_saves(tmp_path):
@@ -56,7 +56,7 @@ def test_real_scores_over_rounds_and_the_pruned_network_saves(tmp_path):
         prunable = updatePrunables(scored(prunable, X, T), MaxToPrune=3)
     assert prunable.NumPrunables == 10 - 9
     exported = masked_equals_exported(prunable, X)
-    filters = {name: exported._by_name()[name].NumFilters for name in ("conv1", "convpw")}
+    filters = {name: exported.graph.layer(name).NumFilters for name in ("conv1", "convpw")}
     assert sum(filters.values()) == 14 - 9
     assert count_learnables(exported) == mobilenet_learnables(filters["conv1"], filters["convpw"], 2)
     save(tmp_path / "pruned.mat", net=exported)
@@ -70,9 +70,9 @@ def test_compress_prunes_through_the_depthwise_convolution():
                                                      NumImportanceScoreIterations=1, NumFineTuningIterations=1,
                                                      MiniBatchSize=4, generator=np.random.default_rng(0))
     assert info.StopReason == "LearnablesReductionGoal"
-    dw = pruned._by_name()["dw"]
-    assert dw.NumGroups == pruned._by_name()["conv1"].NumFilters == pruned._by_name()["convpw"].NumChannels
-    assert count_learnables(pruned) == mobilenet_learnables(dw.NumGroups, pruned._by_name()["convpw"].NumFilters, 1)
+    dw = pruned.graph.layer("dw")
+    assert dw.NumGroups == pruned.graph.layer("conv1").NumFilters == pruned.graph.layer("convpw").NumChannels
+    assert count_learnables(pruned) == mobilenet_learnables(dw.NumGroups, pruned.graph.layer("convpw").NumFilters, 1)
     assert set(info.PrunedLayerNames) <= {"conv1", "convpw"} and info.PrunedLayerNames
 
 
@@ -83,9 +83,9 @@ def test_a_grouped_convolution_with_several_channels_per_group_blocks_its_produc
     assert prunable._prunable_layers == ["conv2"]
     pruned = updatePrunables(inject(prunable, [np.arange(5.0)]), MaxToPrune=2)
     exported = masked_equals_exported(pruned, images(6))
-    g = exported._by_name()["g"]
+    g = exported.graph.layer("g")
     assert (g.NumGroups, g.NumChannelsPerGroup, g.NumFiltersPerGroup) == (3, 2, 2)
-    assert exported._by_name()["conv2"].NumChannels == 6 and exported._by_name()["conv2"].NumFilters == 3
+    assert exported.graph.layer("conv2").NumChannels == 6 and exported.graph.layer("conv2").NumFilters == 3
 
 
 def test_a_depthwise_convolution_on_the_input_image_prunes_nothing_upstream():
@@ -94,4 +94,4 @@ def test_a_depthwise_convolution_on_the_input_image_prunes_nothing_upstream():
     prunable = taylorPrunableNetwork(net)
     assert prunable._prunable_layers == ["pw"]
     exported = masked_equals_exported(updatePrunables(inject(prunable, [np.arange(4.0)]), MaxToPrune=3), images(6, 4, 3))
-    assert exported._by_name()["dw"].NumGroups == 3 and exported._by_name()["pw"].NumFilters == 1
+    assert exported.graph.layer("dw").NumGroups == 3 and exported.graph.layer("pw").NumFilters == 1

@@ -49,21 +49,21 @@ def between(middle, filters=(4, 5)):
 def prune_conv1_filter(net, f):
     """updatePrunables with scores that make filter f of conv1 the lowest of all."""
     prunable = taylorPrunableNetwork(net)
-    filters = {name: net._by_name()[name].NumFilters for name in prunable._prunable_layers}
+    filters = {name: net.graph.layer(name).NumFilters for name in prunable._prunable_layers}
     scores = [np.where(np.arange(n) == f, 0.0, 1.0) if name == "conv1" else np.ones(n) for name, n in filters.items()]
     return updatePrunables(inject(prunable, scores), MaxToPrune=1)
 
 
 def test_an_unlisted_layer_kind_blocks_what_feeds_it_and_nothing_is_mis_grouped():
     net = between(ChannelReverse(Name="reverse"))
-    assert rule_for(net._by_name()["reverse"]).role == "blocks"
+    assert rule_for(net.graph.layer("reverse")).role == "blocks"
     prunable = taylorPrunableNetwork(net)
     assert prunable._prunable_layers == ["conv2"] and prunable.NumPrunables == 5 - 1
     X = images(6)
     # conv2's filters still prune, and conv1 with the layers between keeps every channel.
     pruned = updatePrunables(inject(prunable, [np.arange(5.0)]), MaxToPrune=2)
     exported = dlnetwork(pruned)
-    by_name = exported._by_name()
+    by_name = {layer.Name: layer for layer in exported.graph.layers}
     assert (by_name["conv1"].NumFilters, by_name["conv2"].NumChannels, by_name["conv2"].NumFilters) == (4, 4, 3)
     np.testing.assert_allclose(predict(exported, X).data, predict(pruned, X).data, rtol=1e-5, atol=1e-7)
 
@@ -95,9 +95,9 @@ def test_batch_norm_after_flatten_loses_the_columns_of_a_pruned_filter():
                   flattenLayer(Name="flat"), batchNormalizationLayer(Name="bnflat"), *head()]])
     pruned = prune_conv1_filter(net, 1)
     exported = dlnetwork(pruned)
-    bn = exported._by_name()["bnflat"]
+    bn = exported.graph.layer("bnflat")
     assert bn.Offset.shape == (2 * 16, 1) and bn.TrainedVariance.shape == (2 * 16, 1)
     keep = np.repeat(np.arange(3) != 1, 16)
-    np.testing.assert_array_equal(bn.TrainedMean.data, net._by_name()["bnflat"].TrainedMean.data[keep])
+    np.testing.assert_array_equal(bn.TrainedMean.data, net.graph.layer("bnflat").TrainedMean.data[keep])
     X = images(4)
     np.testing.assert_allclose(predict(exported, X).data, predict(pruned, X).data, rtol=1e-5, atol=1e-7)

@@ -35,7 +35,7 @@ def dead(index):
 
 
 def value(net, layer, parameter):
-    return getattr(net._by_name()[layer], parameter).data
+    return getattr(net.graph.layer(layer), parameter).data
 
 
 def prune_rounds(prunable, X, T, rounds, max_to_prune):
@@ -56,7 +56,7 @@ def assert_masked_equals_exported(prunable, X):
 
 
 def num_filters(net):
-    return {layer.Name: layer.NumFilters for layer in net._layers if layer.class_name == "Convolution2DLayer"}
+    return {layer.Name: layer.NumFilters for layer in net.graph.layers if layer.class_name == "Convolution2DLayer"}
 
 
 # -- the seed network -----------------------------------------------------------------
@@ -73,8 +73,8 @@ def test_seed_network_masked_equals_exported(seed_data):
     exported = assert_masked_equals_exported(prunable, X)
     filters = num_filters(exported)
     assert sum(filters.values()) == 60 - 24
-    assert [layer.Name for layer in exported._layers] == [layer.Name for layer in net._layers]
-    by_name = exported._by_name()
+    assert [layer.Name for layer in exported.graph.layers] == [layer.Name for layer in net.graph.layers]
+    by_name = {layer.Name: layer for layer in exported.graph.layers}
     assert by_name["conv2"].NumChannels == filters["conv1"] and by_name["conv3"].NumChannels == filters["conv2"]
     assert by_name["bn3"].NumChannels == filters["conv3"]
     assert by_name["fc"].InputSize == 24 * 24 * filters["conv3"]
@@ -205,7 +205,7 @@ def flatten_net():
     (flatten_net, {"conv1": 2}, {"conv1": 3}),
 ])
 def test_pooling_and_flatten_paths(make, dead_filters, expected):
-    X, T = images(make()._layers[0].InputSize[0]), targets()
+    X, T = images(make().graph.layers[0].InputSize[0]), targets()
     net = edited(make(), {(layer, p): dead(i) for layer, i in dead_filters.items() for p in ("Weights", "Bias")})
     prunable = taylorPrunableNetwork(net)
     pruned = updatePrunables(scored(prunable, X, T), MaxToPrune=len(dead_filters))

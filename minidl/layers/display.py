@@ -1,4 +1,5 @@
-"""MATLAB's text displays of layers: the layer-array table and a single layer's properties.
+"""MATLAB's text displays: the layer-array table, a single layer's properties, and the
+"X with properties:" block and cell arrays of names that networks show.
 
 ``x`` separates sizes (older MATLAB releases and the seed text); numeric vectors in
 descriptions have two spaces between elements, as MATLAB prints them.
@@ -16,6 +17,18 @@ def vector(values):
 def size_text(values):
     """'5x5x1': sizes joined by the dimension separator."""
     return "x".join(str(v) for v in values)
+
+
+def cellstr(names):
+    """A cell array of names as MATLAB displays it: {'a'  'b'}."""
+    return "{" + "  ".join(f"'{n}'" for n in names) + "}"
+
+
+def property_block(title, lines):
+    """MATLAB's 'X with properties:' display of (name, text) lines, names right-aligned on the colon."""
+    width = max(len(name) for name, _ in lines)
+    body = "\n".join(f"    {name.rjust(width)}: {value}" for name, value in lines)
+    return f"  {title} with properties:\n\n{body}\n"
 
 
 def layer_array_display(layers):
@@ -47,7 +60,7 @@ def _value_text(value):
         kind = {"float32": "single", "float64": "double"}.get(str(data.dtype), str(data.dtype))
         return f"[{size_text(data.shape if data.ndim > 1 else (data.shape[0], 1))} {kind}]"
     if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
-        return "{" + "  ".join(f"'{v}'" for v in value) + "}"
+        return cellstr(value)
     if isinstance(value, tuple):
         return "[" + " ".join(str(v) for v in value) + "]"
     if callable(value):

@@ -1,4 +1,128 @@
-"""The layer graph: port names, connection checks, topological order. Pure functions over layers."""
+"""The layer graph: port names, connection checks, topological order, and NetworkGraph, a network's
+checked, read-only graph (``net.graph``) with its order worked out once."""
+from types import MappingProxyType
+
+
+class NetworkGraph:
+    """The layers of a network and how they connect, checked and read-only (``net.graph``).
+
+    ``NetworkGraph(layers, connections, OutputNames=None)`` checks names, ports and cycles;
+    ``dlnetwork.from_graph(graph)`` makes a network of it. Attributes (none can be assigned):
+
+    - ``layers``: the layers in network order, as copies (changing one changes no network)
+    - ``names``: the layer names in network order
+    - ``connections``: ``((source layer, output port), (destination layer, input port))`` pairs
+    - ``order``: the layer names sorted so every layer follows its sources, worked out once
+    - ``sources``: read-only ``{(layer, input port): (layer, output port)}``
+    - ``inputs``: one ``(layer, input port)`` per network input, the port ``None`` for an input layer
+    - ``input_names``, ``output_names``: MATLAB's InputNames and OutputNames, as tuples
+    - ``outputs``: one ``(layer, output port)`` per entry of ``output_names``
+    - ``chosen_output_names``: OutputNames as set, or None for the default (every unused output)
+    """
+
+    __slots__ = ("_layers", "_by_name", "_ordered", "names", "connections", "order", "sources", "inputs",
+                 "input_names", "outputs", "output_names", "chosen_output_names")
+
+    def __init__(self, layers, connections, OutputNames=None):
+        layers, connections = tuple(layers), tuple((tuple(s), tuple(d)) for s, d in connections)
+        names = [layer.Name for layer in layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Layer names must be unique; repeated: {duplicates}")
+        if "" in names:
+            raise ValueError("Every layer needs a name here; dlnetwork(layers) and addLayers fill empty names")
+        check_connections(layers, connections)
+        by_name = {layer.Name: layer for layer in layers}
+        chosen = None
+        if OutputNames is not None:
+            chosen = tuple(as_names(OutputNames, "OutputNames"))
+            for name in chosen:
+                split_port(name, output_ports, "OutputNames entry", by_name)
+        self._set(layers, connections, chosen, topological_order(layers, connections))
+
+    def _set(self, layers, connections, chosen, ordered):
+        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (the only writer)
+        by_name = {layer.Name: layer for layer in layers}
+        sources = sources_of(connections)
+        put("_layers", layers)
+        put("_by_name", by_name)
+        put("_ordered", tuple(ordered))
+        put("names", tuple(by_name))
+        put("connections", connections)
+        put("order", tuple(layer.Name for layer in ordered))
+        put("sources", MappingProxyType(sources))
+        inputs, input_names = [], []
+        for layer in layers:
+            if is_input_layer(layer):
+                inputs.append((layer.Name, None))
+                input_names.append(layer.Name)
+            else:
+                ports = input_ports(layer)
+                for p in ports:
+                    if (layer.Name, p) not in sources:
+                        inputs.append((layer.Name, p))
+                        input_names.append(port_name(layer, p, ports))
+        put("inputs", tuple(inputs))
+        put("input_names", tuple(input_names))
+        if chosen is None:
+            used = {src for src, _ in connections}
+            outputs = tuple((layer.Name, p) for layer in layers for p in output_ports(layer)
+                            if (layer.Name, p) not in used)
+            output_names = tuple(port_name(by_name[n], p, output_ports(by_name[n])) for n, p in outputs)
+        else:
+            outputs = tuple(split_port(name, output_ports, "OutputNames entry", by_name) for name in chosen)
+            output_names = chosen
+        put("outputs", outputs)
+        put("output_names", output_names)
+        put("chosen_output_names", chosen)
+
+    def _with_layers(self, layers):
+        """The same graph holding new values of its layers (same names, same order): nothing is sorted again."""
+        layers = tuple(layers)
+        if tuple(layer.Name for layer in layers) != self.names:
+            raise ValueError("_with_layers keeps the graph: the layers must have the same names in the same order")
+        graph = object.__new__(NetworkGraph)
+        for slot in self.__slots__:
+            object.__setattr__(graph, slot, getattr(self, slot))
+        by_name = {layer.Name: layer for layer in layers}
+        object.__setattr__(graph, "_layers", layers)
+        object.__setattr__(graph, "_by_name", by_name)
+        object.__setattr__(graph, "_ordered", tuple(by_name[name] for name in self.order))
+        return graph
+
+    @property
+    def layers(self):
+        return tuple(layer.copy() for layer in self._layers)
+
+    def layer(self, name):
+        """A copy of the layer called ``name``."""
+        if name not in self._by_name:
+            raise ValueError(f"no layer named {name!r} in the network")
+        return self._by_name[name].copy()
+
+    def __setattr__(self, name, value):
+        _read_only(name)
+
+    def __delattr__(self, name):
+        _read_only(name)
+
+    def __repr__(self):
+        return (f"NetworkGraph with {len(self.names)} layers and {len(self.connections)} connections; "
+                f"inputs {list(self.input_names)}, outputs {list(self.output_names)}")
+
+
+def _read_only(name):
+    raise AttributeError(f"a network's graph is read-only (cannot change {name!r}); make a changed network "
+                         "with addLayers, connectLayers, removeLayers, replaceLayer, ...")
+
+
+def as_names(names, argname):
+    """A string or a list of strings, as a list."""
+    if isinstance(names, str):
+        return [names]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{argname} must be a string or a list of strings; got {names!r}")
+    return list(names)
 
 
 def is_input_layer(layer):

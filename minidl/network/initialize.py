@@ -1,26 +1,17 @@
-"""initialize(net): fill unset learnables and state from the sizes the layers will see."""
-from .._namevalue import namevalue
+"""Initialisation: fill unset learnables and state from the sizes the layers will see."""
 from ..dlarray import dlarray
-from .run import _network_inputs, _sizes, run
+from .run import run, sizes_text
 
 
-@namevalue
-def initialize(net, *X, generator=None):
-    """A new, initialised network; values already set stay as they are.
+def initialized_layers(net, X, generator):
+    """The layers of ``net`` with unset values filled (set values stay as they are), in network order.
 
-    ``X``: one example input (a formatted dlarray) for each network input that no input
-    layer feeds, in the order of net.InputNames; input layers make their own examples.
-    ``generator``: a numpy.random.Generator for the initialisers (default: minidl.rng's).
-    Sizes that do not fit (e.g. an addition of 8x8 and 6x6 maps, preset Weights of the
-    wrong size) raise ValueError naming the layer and the sizes.
+    ``X``: one example input (a formatted dlarray) for each network input that no input layer
+    feeds, in the order of net.InputNames; input layers make their own examples.
     """
-    from ..random import resolve
-    from .dlnetwork import dlnetwork
-    if not isinstance(net, dlnetwork):
-        raise TypeError(f"net must be a dlnetwork; got {type(net).__name__}")
-    gen = resolve(generator)
-    examples, given = [], list(X)
-    unfed = [label for (_, port), label in zip(_network_inputs(net), net.InputNames) if port is not None]
+    graph = net.graph
+    unfed = [label for (_, port), label in zip(graph.inputs, graph.input_names) if port is not None]
+    given = list(X)
     if unfed and not given:
         raise ValueError(f"Network input(s) {unfed} are not fed by an input layer: connect them with connectLayers, "
                          "pass one formatted example dlarray for each (initialize(net, X), dlnetwork(layers, X)), "
@@ -28,9 +19,10 @@ def initialize(net, *X, generator=None):
     if len(given) != len(unfed):
         raise TypeError(f"initialize takes one example input per network input not fed by an input layer "
                         f"({len(unfed)}: {unfed}); got {len(given)}")
-    for (layer_name, port), label in zip(_network_inputs(net), net.InputNames):
+    examples = []
+    for (layer_name, port), label in zip(graph.inputs, graph.input_names):
         if port is None:
-            examples.append(net._by_name()[layer_name].example_input())
+            examples.append(graph.layer(layer_name).example_input())
             continue
         example = given.pop(0)
         if not isinstance(example, dlarray) or not example.fmt:
@@ -38,12 +30,13 @@ def initialize(net, *X, generator=None):
                             f"{'an unformatted dlarray' if isinstance(example, dlarray) else type(example).__name__}")
         examples.append(example)
 
-    def init_layer(layer, args):
+    def initialise_then_run(layer, args, call):
         try:
-            return layer.initialize(*args, generator=gen)
+            layer = layer.initialize(*args, generator=generator)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"Layer '{layer.Name}' cannot be initialised for input of size {_sizes(args)}: "
+            raise ValueError(f"Layer '{layer.Name}' cannot be initialised for input of size {sizes_text(args)}: "
                              f"{err}") from err
+        return call(layer, args)
 
-    _, _, layers = run(net, tuple(examples), training=False, initialize=init_layer)
-    return net._replace(layers=[layers[layer.Name] for layer in net._layers], initialized=True)
+    _, _, layers = run(net, tuple(examples), training=False, hook=initialise_then_run)
+    return [layers[name] for name in graph.names]

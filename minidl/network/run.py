@@ -1,51 +1,33 @@
-"""forward (training behaviour) and predict (inference behaviour) over the layer graph."""
-from .._namevalue import namevalue
+"""Evaluating a network: the layers in graph order, training or inference behaviour, one hook."""
 from ..backend import array_module
 from ..dlarray import dlarray
-from .graph import input_ports, is_input_layer, output_ports, sources_of, split_port, topological_order
+from .graph import is_input_layer, output_ports, split_port
 
 
-def _network_inputs(net):
-    """(layer name, port or None for an input layer) for each entry of net.InputNames, in order."""
-    by_name = net._by_name()
-    out = []
-    for name in net.InputNames:
-        layer_name, _, port = name.partition("/")
-        layer = by_name[layer_name]
-        out.append((layer_name, None if is_input_layer(layer) else (port or input_ports(layer)[0])))
-    return out
-
-
-def _sizes(args):
+def sizes_text(args):
+    """'8x8x1x2 (SSCB), 4x2' for the sizes in error messages."""
     return ", ".join("x".join(map(str, a.shape)) + (f" ({a.fmt})" if a.fmt else "") for a in args)
 
 
-def run(net, X, training, input_hook=None, hook=None, initialize=None):
+def run(net, X, training, hook=None):
     """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, {name: layer as run}).
 
-    ``input_hook(layer, args)`` may replace a layer's inputs and ``hook(layer, outs)`` its
-    outputs (pruning masks and activations use them); ``initialize(layer, args)`` may replace
-    a layer before it runs (dlnetwork initialisation uses it).
+    ``hook(layer, args, call)``, when given, runs in place of each layer: ``call(layer, args)``
+    evaluates a layer and returns its outputs as a tuple, and the hook returns that tuple. So it
+    may change the inputs (pruning masks), keep the outputs (pruning activations) or run a
+    different layer (initialisation runs the initialised one).
     """
-    entries = _network_inputs(net)
-    if len(X) != len(entries):
-        raise TypeError(f"the network has {len(entries)} input(s) {net.InputNames}; got {len(X)} input argument(s)")
+    graph = net.graph
+    if len(X) != len(graph.inputs):
+        raise TypeError(f"the network has {len(graph.inputs)} input(s) {list(graph.input_names)}; "
+                        f"got {len(X)} input argument(s)")
     for i, x in enumerate(X):
         if not isinstance(x, dlarray):
-            raise TypeError(f"input X{i + 1} ({net.InputNames[i]}) must be a dlarray; got {type(x).__name__}")
-    feeds = dict(zip(entries, X))
-    sources = sources_of(net._connections)
+            raise TypeError(f"input X{i + 1} ({graph.input_names[i]}) must be a dlarray; got {type(x).__name__}")
+    feeds = dict(zip(graph.inputs, X))
     values, states, layers = {}, {}, {}
-    for layer in topological_order(net._layers, net._connections):
-        if is_input_layer(layer):
-            args = (feeds[(layer.Name, None)],)
-        else:
-            args = tuple(feeds[key] if key in feeds else values[sources[key]]
-                         for key in ((layer.Name, port) for port in input_ports(layer)))
-        if input_hook is not None:
-            args = input_hook(layer, args)
-        if initialize is not None:
-            layer = initialize(layer, args)
+
+    def call(layer, args):
         layers[layer.Name] = layer
         try:
             if training:
@@ -55,10 +37,16 @@ def run(net, X, training, input_hook=None, hook=None, initialize=None):
         except (ValueError, TypeError) as err:
             kind = ValueError if isinstance(err, ValueError) else TypeError
             raise kind(f"Layer '{layer.Name}' ({layer.Type or layer.class_name}) failed on input of size "
-                            f"{_sizes(args)}: {err}") from err
-        outs = outs if isinstance(outs, tuple) else (outs,)
-        if hook is not None:
-            outs = hook(layer, outs)
+                       f"{sizes_text(args)}: {err}") from err
+        return outs if isinstance(outs, tuple) else (outs,)
+
+    for layer in graph._ordered:  # the network's own layers, sorted once when the graph was made
+        if is_input_layer(layer):
+            args = (feeds[(layer.Name, None)],)
+        else:
+            args = tuple(feeds[key] if key in feeds else values[graph.sources[key]]
+                         for key in ((layer.Name, port) for port in layer.InputNames))
+        outs = call(layer, args) if hook is None else hook(layer, args, call)
         for port, value in zip(output_ports(layer), outs):
             values[(layer.Name, port)] = value
     return values, states, layers
@@ -68,12 +56,11 @@ def example_values(net, caller):
     """Every tensor of one batch-1 predict pass, with the example inputs on the device of the learnables."""
     xp = array_module(*(v.data for v in net.Learnables.Value))
     examples = []
-    for layer_name, _ in _network_inputs(net):
-        layer = net._by_name()[layer_name]
-        if not is_input_layer(layer):
+    for layer_name, port in net.graph.inputs:
+        if port is not None:
             raise ValueError(f"{caller} needs a network whose inputs are input layers "
                              f"(input {layer_name!r} has none), so it can work out the activation sizes")
-        example = layer.example_input()
+        example = net.graph.layer(layer_name).example_input()
         examples.append(dlarray._wrap(xp.asarray(example.data), example.fmt))
     values, _, _ = run(net, tuple(examples), training=False)
     return values
@@ -81,24 +68,24 @@ def example_values(net, caller):
 
 def _output_keys(net, Outputs):
     if Outputs is None:
-        names = net.OutputNames
-    elif isinstance(Outputs, str):
+        return net.graph.outputs
+    if isinstance(Outputs, str):
         names = [Outputs]
     elif isinstance(Outputs, (list, tuple)) and Outputs:
         names = list(Outputs)
     else:
         raise TypeError(f"Outputs must be a layer name, 'layer/output' or a non-empty list of them; got {Outputs!r}")
-    by_name = net._by_name()
+    by_name = net.graph._by_name
     return [split_port(n, output_ports, "Outputs entry", by_name) for n in names]
 
 
-def evaluate(net, X, training, Outputs=None, **hooks):
+def evaluate(net, X, training, Outputs=None, hook=None):
     """(tuple of requested outputs, updated State table or None) - shared by forward/predict."""
     if not net.Initialized:
         raise ValueError("The network is not initialized: call net = initialize(net) first "
                          "(or build it with dlnetwork(layers), which initialises)")
     keys = _output_keys(net, Outputs)
-    values, states, _ = run(net, X, training, **hooks)
+    values, states, _ = run(net, X, training, hook)
     return tuple(values[k] for k in keys), (_updated_state(net, states) if training else None)
 
 
@@ -109,37 +96,6 @@ def _updated_state(net, states):
     return table.with_column("Value", values)
 
 
-def _delegate(net, name):
-    """Network-like objects that are not dlnetworks (TaylorPrunableNetwork) bring their own method."""
-    from .dlnetwork import dlnetwork
-    if isinstance(net, dlnetwork):
-        return None
-    method = getattr(net, name, None)
-    if method is None:
-        raise TypeError(f"net must be a dlnetwork or TaylorPrunableNetwork; got {type(net).__name__}")
-    return method
-
-
-def _many(ys, Outputs):
-    """A tuple of Ys when several outputs exist or Outputs was given as a list."""
-    return len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str))
-
-
-@namevalue
-def forward(net, *X, Outputs=None):
-    """Training behaviour: ``Y, state = forward(net, X)``; ``Y1, ..., Yn, state`` for several outputs."""
-    method = _delegate(net, "forward")
-    if method is not None:
-        return method(*X, Outputs=Outputs)
-    ys, state = evaluate(net, X, True, Outputs)
-    return (*ys, state) if _many(ys, Outputs) else (ys[0], state)
-
-
-@namevalue
-def predict(net, *X, Outputs=None):
-    """Inference behaviour: ``Y = predict(net, X)``; a tuple of Ys for several outputs."""
-    method = _delegate(net, "predict")
-    if method is not None:
-        return method(*X, Outputs=Outputs)
-    ys, _ = evaluate(net, X, False, Outputs)
-    return ys if _many(ys, Outputs) else ys[0]
+def as_returned(ys, Outputs):
+    """The outputs as forward/predict return them: a tuple when several exist or Outputs was a list, else one."""
+    return ys if len(ys) > 1 or (Outputs is not None and not isinstance(Outputs, str)) else ys[0]

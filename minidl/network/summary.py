@@ -16,16 +16,13 @@ def _abbreviated(n):
     return str(n)
 
 
-def summary(net):
-    """Print whether ``net`` is initialised, its number of learnables and its inputs."""
-    from .dlnetwork import dlnetwork
-    if not isinstance(net, dlnetwork):
-        raise TypeError(f"net must be a dlnetwork; got {type(net).__name__}")
-    by_name = net._by_name()
+def summary_text(net):
+    """Whether ``net`` is initialised, its number of learnables and its inputs, as MATLAB's summary prints it."""
+    by_name = net.graph._by_name
     lines = [f"   Initialized: {str(net.Initialized).lower()}", "",
              f"   Number of learnables: {_abbreviated(count_learnables(net))}", "", "   Inputs:"]
     for i, name in enumerate(net.InputNames, 1):
         layer = by_name[name.partition("/")[0]]
         text = layer.description() if is_input_layer(layer) else "input not fed by an input layer"
         lines.append(f"      {i}   '{name}'   {text}")
-    print("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from .. import layers as L
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..network import dlnetwork, predict
-from ..network.graph import is_input_layer, topological_order
+from ..network.graph import is_input_layer
 from ..ops.conv import image_window
 from ._deps import require
 from ._files import write_atomically
@@ -227,11 +227,6 @@ EXPORTERS = {
 }
 
 
-def _split(name, ports):
-    layer, _, port = name.partition("/")
-    return layer, port or ports[0]
-
-
 def _checked_arguments(net, filename, OpsetVersion, onnx):
     if not isinstance(net, dlnetwork):
         raise TypeError(f"exportONNXNetwork: net must be a dlnetwork; got {type(net).__name__}")
@@ -260,7 +255,8 @@ def _checked_arguments(net, filename, OpsetVersion, onnx):
 def network_model(net, OpsetVersion):
     """The ONNX ModelProto of an initialised dlnetwork of exportable layers."""
     from onnx import TensorProto, helper, numpy_helper
-    layers = list(net.Layers)
+    topology = net.graph
+    layers = topology.layers
     by_name = {layer.Name: layer for layer in layers}
     inputs = [layer for layer in layers if is_input_layer(layer)]
     # Sizes seen by every layer, from one observation of zeros (as dlnetwork initialisation does),
@@ -270,14 +266,11 @@ def network_model(net, OpsetVersion):
     examples = [dlarray(xp.asarray(layer.example_input().data), layer.fmt) for layer in inputs]
     values = predict(net, *examples, Outputs=list(by_name))
     sizes = {name: (value.shape[:-1], value.fmt) for name, value in zip(by_name, values)}
-    table = net.Connections
-    connections = [(_split(s, by_name[s.partition("/")[0]].OutputNames),
-                    _split(d, by_name[d.partition("/")[0]].InputNames)) for s, d in zip(table.Source, table.Destination)]
-    source = {dst: src for src, dst in connections}
+    source = topology.sources
     g = Graph(helper, numpy_helper, OpsetVersion)
     reserved = {layer.Name: g.name(layer.Name) for layer in layers}  # the layers' own names come first
     tensors, graph_inputs = {}, []
-    for layer in topological_order(layers, connections):
+    for layer in (by_name[name] for name in topology.order):
         if is_input_layer(layer):
             x = [reserved[layer.Name]]
             in_sizes = [sizes[layer.Name]]  # normalisation keeps the size

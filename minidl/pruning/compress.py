@@ -153,7 +153,7 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
         if Verbose:
             print(f"iteration {info['NumIterations']}: learnables {left} "
                   f"({100 * (1 - left / original):.1f}% removed), NumPrunables {prunable.NumPrunables}")
-    info["PrunedLayerNames"] = [a.Name for a, b in zip(net._layers, best._layers)
+    info["PrunedLayerNames"] = [a.Name for a, b in zip(net.Layers, best.Layers)
                                 if rule_for(a).role == PRODUCES and a.NumFilters != b.NumFilters]
     return best, info
 

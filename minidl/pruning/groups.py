@@ -11,7 +11,7 @@ layer kind without a rule) blocks its owners from pruning.
 """
 import numpy as np
 
-from ..network.graph import input_ports, sources_of, topological_order
+from ..network.graph import input_ports
 from ..network.run import example_values
 from .rules import BLOCKS, CONCATENATES, CONSUMES, COUPLES, FLATTENS, PRESERVES, PRODUCES, rule_for
 
@@ -64,14 +64,16 @@ def _channel_count(value):
 def analyse(net):
     """Channel maps, prunable groups and blocked owners of an initialised dlnetwork."""
     values = example_values(net, "taylorPrunableNetwork")
-    sources = sources_of(net._connections)
+    graph = net.graph
+    sources, layers = graph.sources, graph.layers
+    by_name = {layer.Name: layer for layer in layers}
     owners, blocked, filters = _Owners(), set(), {}
     maps, input_maps = {}, {}
 
     def block(channel_map):
         blocked.update(owner for owner, _ in channel_map if owner is not None)
 
-    for layer in topological_order(net._layers, net._connections):
+    for layer in (by_name[name] for name in graph.order):
         role = rule_for(layer).role
         in_maps = [maps[sources[(layer.Name, p)]] for p in input_ports(layer)]
         input_maps[layer.Name] = in_maps
@@ -93,14 +95,12 @@ def analyse(net):
             else:  # CONSUMES, BLOCKS
                 out = [(None, i) for i in range(count)]
             maps[(layer.Name, port)] = out
-    for name in net.OutputNames:
-        layer_name, _, port = name.partition("/")
-        layer = net._by_name()[layer_name]
-        block(maps[(layer_name, port or layer.OutputNames[0])])
+    for key in graph.outputs:
+        block(maps[key])
 
     blocked_groups = {owners.find(o) for o in blocked}
     group_of, groups, sizes = {}, {}, {}
-    for layer in net._layers:
+    for layer in layers:
         if layer.Name in filters and owners.find(layer.Name) not in blocked_groups:
             group = owners.find(layer.Name)
             group_of[layer.Name] = group
@@ -109,9 +109,9 @@ def analyse(net):
     # Owners in the maps are replaced by their group, so masks can be looked up directly.
     input_maps = {name: [[(owners.find(o) if o is not None else None, i) for o, i in m] for m in ms]
                   for name, ms in input_maps.items()}
-    consumers = {layer.Name for layer in net._layers if rule_for(layer).role in (PRODUCES, CONSUMES)}
+    consumers = {layer.Name for layer in layers if rule_for(layer).role in (PRODUCES, CONSUMES)}
     output_sizes = {name: (values[(name, port)].shape, values[(name, port)].fmt)
-                    for name in group_of for port in net._by_name()[name].OutputNames}
+                    for name in group_of for port in by_name[name].OutputNames}
     return Analysis(groups, group_of, sizes, input_maps, consumers, output_sizes)
 
 

@@ -21,24 +21,21 @@ def consumer_masks(analysis, masks):
     return out
 
 
-def masking_hooks(consumer_keep, prunable_layers, activations=None):
-    """Hooks for minidl.network.run: mask consumer inputs, and collect pruning activations."""
+def masking_hook(consumer_keep, prunable_layers, activations=None):
+    """The hook for minidl.network.run: mask consumer inputs, and collect pruning activations in ``activations``."""
     prunable = set(prunable_layers)
 
-    def input_hook(layer, args):
+    def hook(layer, args, call):
         keep = consumer_keep.get(layer.Name)
-        if keep is None:
-            return args
-        x = args[0]
-        shape = [1] * x.ndim
-        shape[x.fmt.index("C")] = keep.size
-        xp = array_module(x.data)
-        mask = xp.asarray(keep.reshape(shape).astype(x.dtype))
-        return (x * constant(mask, x.fmt),) + tuple(args[1:])
-
-    def hook(layer, outs):
+        if keep is not None:
+            x = args[0]
+            shape = [1] * x.ndim
+            shape[x.fmt.index("C")] = keep.size
+            mask = array_module(x.data).asarray(keep.reshape(shape).astype(x.dtype))
+            args = (x * constant(mask, x.fmt),) + tuple(args[1:])
+        outs = call(layer, args)
         if activations is not None and layer.Name in prunable:
             activations[layer.Name] = outs[0]
         return outs
 
-    return {"input_hook": input_hook, "hook": hook}
+    return hook

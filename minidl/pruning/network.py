@@ -2,6 +2,7 @@
 
 Every function returns a new object; the one passed in stays usable, as MATLAB values do.
 """
+import copy
 import numbers
 
 import numpy as np
@@ -9,10 +10,12 @@ import numpy as np
 from .._namevalue import namevalue
 from ..backend import array_module
 from ..dlarray import dlarray
-from ..network.dlnetwork import _cellstr, dlnetwork, property_block
-from ..network.run import _many, evaluate
+from ..layers.display import cellstr, property_block
+from ..network.dlnetwork import dlnetwork
+from ..network.graph import NetworkGraph
+from ..network.run import as_returned, evaluate
 from .groups import analyse
-from .mask import consumer_masks, masking_hooks
+from .mask import consumer_masks, masking_hook
 from .rules import PRODUCES, rule_for
 from .score import MIN_KEEP_FRACTION, batch_score, min_keep, normalised
 from .surgery import prune_layers
@@ -24,6 +27,8 @@ class TaylorPrunableNetwork:
     Properties as MATLAB: Learnables, State, InputNames, OutputNames, NumPrunables.
     Pruning is simulated with masks until ``dlnetwork(prunableNet)`` removes the filters.
     """
+
+    object_functions = ("forward", "predict")  # what forward(prunableNet, X) and predict(...) call
 
     def __init__(self, net, analysis, masks, score_sum, score_count):
         self._net = net
@@ -46,7 +51,7 @@ class TaylorPrunableNetwork:
 
     @Learnables.setter
     def Learnables(self, table):
-        self._net = self._net._with_values(table, "learnable_names", "Learnables")
+        self._net = _assigned(self._net, "Learnables", table)
 
     @property
     def State(self):
@@ -54,7 +59,7 @@ class TaylorPrunableNetwork:
 
     @State.setter
     def State(self, table):
-        self._net = self._net._with_values(table, "state_names", "State")
+        self._net = _assigned(self._net, "State", table)
 
     @property
     def InputNames(self):
@@ -77,10 +82,7 @@ class TaylorPrunableNetwork:
         """{group: score averaged over the updateScore calls since the last prune}."""
         return {g: total / self._score_count for g, total in self._score_sum.items()}
 
-    # -- hooks used by dlfeval and the optimisers ------------------------------
-    def _with_values(self, table, kind, argname):
-        return self._replace(net=self._net._with_values(table, kind, argname))
-
+    # -- what dlfeval and dlupdate use to map the learnables ----------------------
     def _map_dlarrays(self, fn):
         return self._replace(net=self._net._map_dlarrays(fn))
 
@@ -94,25 +96,35 @@ class TaylorPrunableNetwork:
         """
         activations = {}
         ys, state = evaluate(self._net, X, True, Outputs,
-                             **masking_hooks(self._consumer_keep, self._prunable_layers, activations))
+                             hook=masking_hook(self._consumer_keep, self._prunable_layers, activations))
         acts = [activations[name] for name in self._prunable_layers]
         return (*ys, state, acts)
 
     @namevalue
     def predict(self, *X, Outputs=None):
-        ys, _ = evaluate(self._net, X, False, Outputs, **masking_hooks(self._consumer_keep, self._prunable_layers))
-        return ys if _many(ys, Outputs) else ys[0]
+        ys, _ = evaluate(self._net, X, False, Outputs, hook=masking_hook(self._consumer_keep, self._prunable_layers))
+        return as_returned(ys, Outputs)
 
     def _to_dlnetwork(self):
-        return self._net._replace(layers=prune_layers(self._net, self._analysis, self._masks))
+        graph = self._net.graph
+        pruned = NetworkGraph(prune_layers(self._net, self._analysis, self._masks), graph.connections,
+                              graph.chosen_output_names)
+        return dlnetwork.from_graph(pruned, Initialized=True)
 
     def __repr__(self):
         lines = [("Learnables", self.Learnables.summary_string()),
                  ("State", self.State.summary_string()),
-                 ("InputNames", _cellstr(self.InputNames)),
-                 ("OutputNames", _cellstr(self.OutputNames)),
+                 ("InputNames", cellstr(self.InputNames)),
+                 ("OutputNames", cellstr(self.OutputNames)),
                  ("NumPrunables", str(self.NumPrunables))]
         return property_block("TaylorPrunableNetwork", lines)
+
+
+def _assigned(net, name, table):
+    """A copy of ``net`` with its Learnables or State assigned; ``net`` stays as it was."""
+    net = copy.copy(net)
+    setattr(net, name, table)
+    return net
 
 
 def taylorPrunableNetwork(net):
@@ -130,7 +142,7 @@ def taylorPrunableNetwork(net):
         raise ValueError("net must be an initialised dlnetwork; call initialize(net) first")
     analysis = analyse(net)
     if not analysis.groups:
-        reason = ("it has no convolution2dLayer" if not any(rule_for(l).role == PRODUCES for l in net._layers)
+        reason = ("it has no convolution2dLayer" if not any(rule_for(l).role == PRODUCES for l in net.Layers)
                   else "every convolution feeds a layer that fixes its channel count "
                        "(group normalisation, softmax, a network output, ...)")
         raise ValueError(f"Network does not support pruning: no prunable convolution filters found ({reason}).")
@@ -159,7 +171,7 @@ def _check_list(values, argname, prunableNet):
     if len(values) != len(names):
         raise ValueError(f"{argname} must have one entry per prunable layer ({len(names)}: {names}); "
                          f"got {len(values)}")
-    by_name = prunableNet._net._by_name()
+    by_name = {name: prunableNet._net.graph.layer(name) for name in names}
     for name, value in zip(names, values):
         if not isinstance(value, dlarray):
             raise TypeError(f"{argname} entry for {name!r} must be a dlarray; got {type(value).__name__}")

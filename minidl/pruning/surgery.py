@@ -10,7 +10,7 @@ def prune_layers(net, analysis, masks):
     concatenation) hold no per-channel values.
     """
     layers = []
-    for layer in net._layers:
+    for layer in net.graph.layers:
         rule = rule_for(layer)
         maps = analysis.input_maps.get(layer.Name)
         in_keep = channel_keep(maps[0], masks) if maps else None

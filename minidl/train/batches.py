@@ -14,7 +14,7 @@ from ..data.imagedatastore import imageDatastore
 from ..data.minibatchqueue import minibatchqueue
 from ..data.onehot import onehotencode
 from ..dlarray import dlarray
-from ..network.run import predict
+from ..network.functions import predict
 from ..random import generator
 
 

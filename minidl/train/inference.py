@@ -9,7 +9,7 @@ from ..data.datastore import Datastore
 from ..data.minibatchqueue import minibatchqueue
 from ..dlarray import dlarray
 from ..network.dlnetwork import dlnetwork
-from ..network.run import predict
+from ..network.functions import predict
 from ..ops.loss import crossentropy, mse
 from .batches import accuracy, batch_size, in_memory, queue_of
 

@@ -24,10 +24,8 @@ from ..autodiff import dlfeval, dlgradient
 from ..data.minibatchqueue import minibatchqueue
 from ..backend import to_device
 from ..network.dlnetwork import dlnetwork
-from ..network.editing import replaceLayer
-from ..network.initialize import initialize
+from ..network.functions import forward, initialize, replaceLayer
 from ..network.graph import is_input_layer
-from ..network.run import forward
 from ..ops.loss import crossentropy, mse
 from ..optim import adamupdate, rmspropupdate, sgdmupdate
 from .batches import accuracy, batch_size, evaluate, queue_of
