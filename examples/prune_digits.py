@@ -16,7 +16,6 @@ pruning.png (needs matplotlib: pip install -e ".[plot]"), and original.onnx/prun
 """
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -30,6 +29,7 @@ from minidl import (analyzeNetwork, augmentedImageDatastore, crossentropy, dlarr
                     splitEachLabel, subset, taylorPrunableNetwork, trainingOptions, trainnet, updatePrunables,
                     updateScore)
 from minidl.atomic import atomic_path, write_text
+from minidl.blasinfo import blas_configuration, blas_summary
 from prune_digits_seed import preprocessMiniBatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,27 +126,6 @@ def sklearn_digits(every=1):
         small = Image.fromarray((image / 16 * 255).astype(np.uint8)).resize((20, 20), Image.BILINEAR)
         images[4:24, 4:24, 0, k] = np.asarray(small, np.float32) / 255
     return images, targets
-
-
-def blas_configuration():
-    """The BLAS libraries loaded (library, version, core type, threads, file): threadpoolctl when installed,
-    else NumPy's build configuration; plus the OpenBLAS variables that change the kernel."""
-    env = {name: os.environ[name] for name in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
-           if name in os.environ}
-    return [*_blas_libraries(), {"environment": env}]
-
-
-def _blas_libraries():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        config = np.show_config(mode="dicts") if "mode" in np.show_config.__code__.co_varnames else {}
-        blas = config.get("Build Dependencies", {}).get("blas", {})
-        return [{"library": blas.get("name", "unknown"), "version": blas.get("version", "unknown"),
-                 "source": "numpy.show_config"}]
-    return [{**{key: info.get(key) for key in ("internal_api", "version", "architecture", "threading_layer",
-                                                "num_threads")}, "file": Path(info.get("filepath", "")).name}
-            for info in threadpool_info() if info.get("user_api") == "blas"]
 
 
 # -- progress -------------------------------------------------------------------------------------------------
@@ -315,8 +294,7 @@ def report_sections(r):
             f"({r['throughput']['pruned'] / r['throughput']['original']:.2f}x)",
             f"batch of {r['throughput']['images']} images"]),
         ("ONNX (exportONNXNetwork, run in onnxruntime on the throughput batch)", _onnx_lines(r["onnx"])),
-        ("BLAS configuration", [json.dumps(entry) for entry in r["blas"]] + [f"python {platform.python_version()}, "
-                                                                             f"numpy {np.__version__}"]),
+        ("BLAS configuration", [r["blas_summary"], f"python {platform.python_version()}, numpy {np.__version__}"]),
         ("Files", [f"{name}: {path}" for name, path in r["files"].items()]),
     ]
     return sections
@@ -423,7 +401,7 @@ def main(argv=None):
                                                       "pruned": accuracy(prunedNet, *real)},
          "sklearn_images": 0 if real is None else len(real[1]),
          "throughput": {"original": speed[0], "pruned": speed[1], "images": min(500, len(labels))},
-         "onnx": onnx, "blas": blas_configuration(), "files": files}
+         "onnx": onnx, "blas": blas_configuration(), "blas_summary": blas_summary(), "files": files}
     if onnx is not None:
         files.update({f"onnx_{name}": check["file"] for name, check in onnx.items()})
 

@@ -6,7 +6,6 @@ from minidl.layers import (additionLayer, batchNormalizationLayer, convolution2d
                            fullyConnectedLayer, globalAveragePooling2dLayer, imageInputLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
 from minidl.network import addLayers, connectLayers, dlnetwork, forward, initialize
 from minidl.pruning import updateScore
-from minidl.pruning.network import _output_sizes
 
 
 def build(branches, connections=(), seed=0):
@@ -90,7 +89,8 @@ def scored(prunable, X, T):
 def inject(prunable, scores):
     """updateScore with activations that make each filter's batch score |scores[layer][f]|:
     each filter's map is constant (of the spatial size the network produces there), the gradient one."""
-    sizes = [shape[:2] for shape, _ in _output_sizes(prunable).values()]
+    example = dlarray(np.zeros((*dlnetwork(prunable).Layers[0].InputSize, 1), np.float32), "SSCB")
+    sizes = [a.shape[:2] for a in forward(prunable, example)[2]]
     acts = [dlarray(np.broadcast_to(np.asarray(s, dtype=np.float64).reshape(1, 1, -1, 1), (h, w, len(s), 1)),
                     "SSCB") for s, (h, w) in zip(scores, sizes)]
     ones = [dlarray(np.ones_like(a.data), "SSCB") for a in acts]

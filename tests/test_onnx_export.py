@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import minidl
 import pruning_nets
 from minidl import dlarray, exportONNXNetwork
-from minidl.layers import (additionLayer, averagePooling2dLayer, batchNormalizationLayer, convolution2dLayer,
+from minidl.layers import (averagePooling2dLayer, batchNormalizationLayer, convolution2dLayer,
                            dropoutLayer, flattenLayer, fullyConnectedLayer, globalAveragePooling2dLayer,
                            groupNormalizationLayer, imageInputLayer, leakyReluLayer, maxPooling2dLayer, reluLayer,
                            softmaxLayer)

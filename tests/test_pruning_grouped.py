@@ -5,7 +5,7 @@ from pruning_nets import build, conv_block, head, image_input, images, inject, m
 
 from minidl import crossentropy, groupedConvolution2dLayer
 from minidl.io import load, save
-from minidl.layers import (batchNormalizationLayer, convolution2dLayer, globalAveragePooling2dLayer, reluLayer)
+from minidl.layers import convolution2dLayer, reluLayer
 from minidl.network import dlnetwork, predict
 from minidl.network.summary import count_learnables
 from minidl.pruning import compressNetworkUsingTaylorPruning, taylorPrunableNetwork, updatePrunables

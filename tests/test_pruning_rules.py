@@ -1,6 +1,5 @@
 """The pruning rules table: every layer kind has one row, and a kind without a row blocks safely."""
 import numpy as np
-import pytest
 from pruning_nets import build, conv_block, head, image_input, images, inject
 
 import minidl.layers

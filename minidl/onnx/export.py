@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from .._namevalue import namevalue
 from .. import layers as L
 from ..backend import array_module
 from ..dlarray import dlarray
@@ -295,6 +296,7 @@ def network_model(net, OpsetVersion):
     return helper.make_model(graph, opset_imports=[opset], producer_name="minidl", ir_version=ir_version)
 
 
+@namevalue
 def exportONNXNetwork(net, filename, *, OpsetVersion=DEFAULT_OPSET):
     """Export an initialised dlnetwork to the ONNX file ``filename`` (overwritten if it exists).
 

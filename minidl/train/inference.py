@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from .._namevalue import namevalue
 from ..backend import array_module
 from ..data.datastore import Datastore
 from ..data.minibatchqueue import minibatchqueue
@@ -15,6 +16,7 @@ from .batches import accuracy, batch_size, in_memory, queue_of
 _METRICS = ("accuracy", "crossentropy", "mse")
 
 
+@namevalue
 def minibatchpredict(net, data, *, MiniBatchSize=128):
     """``Y = minibatchpredict(net, data, MiniBatchSize=128)``: predict over mini-batches of ``data``.
 
@@ -37,6 +39,7 @@ def minibatchpredict(net, data, *, MiniBatchSize=128):
     return array_module(parts[0]).concatenate(parts, axis=0)
 
 
+@namevalue
 def testnet(net, *args, MiniBatchSize=128):
     """``metricValues = testnet(net, data, metrics)`` or ``testnet(net, X, T, metrics)``.
 

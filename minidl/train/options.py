@@ -12,6 +12,8 @@ recomputation pass is not implemented and is refused by name.
 import math
 import numbers
 
+from .._namevalue import namevalue
+
 _SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM", "rmsprop": "TrainingOptionsRMSProp"}
 _CHOICES = {"Shuffle": ("once", "never", "every-epoch"), "LearnRateSchedule": ("none", "piecewise"),
             "Plots": ("none", "training-progress"),
@@ -62,6 +64,7 @@ def _show(value):
     return f"[{type(value).__name__}]"
 
 
+@namevalue
 def trainingOptions(solverName, *, InitialLearnRate=None, MaxEpochs=30, MiniBatchSize=128, Shuffle="once",
                     ValidationData=None, ValidationFrequency=50, LearnRateSchedule="none", LearnRateDropFactor=0.1,
                     LearnRateDropPeriod=10, L2Regularization=1e-4, Momentum=0.9, GradientDecayFactor=0.9,
