@@ -1,6 +1,5 @@
 """dlnetwork: layers, connections, Learnables/State tables, display. Values, as in MATLAB."""
-import numpy as np
-
+from .. import validate
 from .._namevalue import namevalue
 from ..layers.base import Layer
 from ..table import Table
@@ -24,8 +23,7 @@ class dlnetwork:
 
     @namevalue
     def __new__(cls, layers=None, *X, Initialize=True, OutputNames=None):
-        if not isinstance(Initialize, (bool, np.bool_)):
-            raise TypeError(f"Initialize must be True or False; got {Initialize!r}")
+        Initialize = validate.flag(Initialize, "Initialize")
         if hasattr(layers, "_to_dlnetwork"):
             if X or OutputNames is not None:
                 raise TypeError("dlnetwork(prunableNet) takes no other arguments")
