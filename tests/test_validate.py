@@ -206,6 +206,9 @@ SWEEP = [
     (lambda: minidl.onehotencode(minidl.categorical(["a"]), 0), ValueError, "featureDim"),
     (lambda: minidl.onehotencode(minidl.categorical(["a"]), 1, DataType="float"), ValueError, "DataType"),
     (lambda: minidl.reshape(minidl.dlarray(np.ones(4)), 2.5, 2), ValueError, "sz"),
+    (lambda: minidl.sum(X, 0), ValueError, "dim"),
+    (lambda: minidl.scores2label(np.ones((2, 3)), ["a", "b"], 3), ValueError, "dim"),
+    (lambda: minidl.scores2label(np.ones((2, 3)), ["a", "b"], "first"), ValueError, "dim"),
 ]
 
 
