@@ -10,11 +10,13 @@ A layer initialiser given as a Python function cannot be stored: it loads as Non
 (the values it made are stored).
 """
 import copy
+import functools
 import json
 import numbers
 import os
 import re
 import tempfile
+from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.io
@@ -32,75 +34,169 @@ def _host(x):
     return x if array_module(x) is np else x.get()
 
 
-def _encode(value, where, arrays):
-    """A JSON-able description of ``value``; its numeric arrays are appended to ``arrays``."""
+class _Kind(NamedTuple):
+    """One stored kind: its tag in the file, which values it holds, and the two directions.
+
+    ``encode(value, where, arrays)`` gives the JSON-able fields (numeric arrays appended to
+    ``arrays``); ``decode(tree, arrays)`` rebuilds the value from them.
+    """
+    tag: str
+    holds: Callable
+    encode: Callable
+    decode: Callable
+
+
+def _stored(data, arrays):
+    """The fields of a numeric array, which goes into ``arrays``."""
+    # Stored with its axes in memory order, so loading rebuilds the same layout (kernels that see the
+    # same values in the same layout compute the same bits).
+    data = _host(data)
+    axes = sorted(range(data.ndim), key=lambda k: -data.strides[k])
+    arrays.append(data.transpose(axes))
+    return {"a": len(arrays) - 1, "shape": [data.shape[k] for k in axes], "axes": axes, "dtype": data.dtype.str}
+
+
+def _restored(tree, arrays):
+    data = np.asarray(arrays[tree["a"]]).reshape(tuple(tree["shape"]))
+    axes = tree.get("axes", range(data.ndim))  # files from before layouts were kept hold C order
+    return np.asarray(data, dtype=np.dtype(tree["dtype"]), order="C").transpose(np.argsort(axes))
+
+
+def _numeric(data, where, what):
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"cannot save {where}: {what} of dtype {data.dtype} are not supported")
+    return data
+
+
+def _each(items, where, label, arrays):
+    return [_encode(v, f"{where}{label(i)}", arrays) for i, v in enumerate(items)]
+
+
+def _strings(value, where, arrays):
+    value = np.asarray(value)
+    return {"dtype": value.dtype.str, "shape": list(value.shape), "v": value.ravel().tolist()}
+
+
+def _categorical_names(value, where, arrays):
+    names = np.full(value.shape, "", dtype=object)  # "" marks an undefined element
+    for name in value.categories:
+        names[value == name] = name
+    return {"categories": value.categories, "shape": list(value.shape), "names": names.ravel().tolist()}
+
+
+def _categorical(tree, arrays):
+    from .data.categorical import categorical
+    names = np.empty(len(tree["names"]), dtype=object)
+    names[:] = tree["names"]
+    return categorical(names.reshape(tuple(tree["shape"])), categories=tree["categories"])
+
+
+def _layer(tree, arrays):
+    cls = _layer_classes().get(tree["class"])
+    if cls is None:
+        raise ValueError(f"the file holds a layer of class {tree['class']!r}, which this minidl does not have")
+    layer = object.__new__(cls)
+    for name, value in tree["attrs"].items():
+        object.__setattr__(layer, name, _decode(value, arrays))
+    _check_layer(layer)
+    return layer
+
+
+def _network_fields(value, where, arrays):
+    graph = value.graph
+    return {"layers": _each(graph.layers, where, lambda i: f".Layers[{i}]", arrays),
+            "connections": [[s, sp, d, dp] for (s, sp), (d, dp) in graph.connections],
+            "output_names": None if graph.chosen_output_names is None else list(graph.chosen_output_names),
+            "initialized": value.Initialized}
+
+
+def _network(tree, arrays):
+    from .network import NetworkGraph, dlnetwork
+    connections = [((s, sp), (d, dp)) for s, sp, d, dp in tree["connections"]]
+    graph = NetworkGraph(_decode_each(tree["layers"], arrays), connections, tree["output_names"])
+    net = dlnetwork.from_graph(graph, Initialized=tree["initialized"])
+    if net.Initialized:
+        _check_sizes(net)
+    return net
+
+
+def _decode_each(items, arrays):
+    return [_decode(item, arrays) for item in items]
+
+
+def _dict_items(value, where, arrays):
+    if not all(isinstance(k, str) for k in value):
+        raise TypeError(f"cannot save {where}: dict keys must be strings")
+    return {"items": [[k, _encode(v, f"{where}[{k!r}]", arrays)] for k, v in value.items()]}
+
+
+@functools.cache
+def _kinds():
+    """Every stored kind, in the order values are matched (bool before int, string arrays before arrays)."""
     from .data.categorical import categorical
     from .layers.base import Layer
     from .network.dlnetwork import dlnetwork
 
-    def array(data):
-        # Stored with its axes in memory order, so loading rebuilds the same layout (kernels that see the
-        # same values in the same layout compute the same bits).
-        data = _host(data)
-        axes = sorted(range(data.ndim), key=lambda k: -data.strides[k])
-        arrays.append(data.transpose(axes))
-        return {"a": len(arrays) - 1, "shape": [data.shape[k] for k in axes], "axes": axes,
-                "dtype": data.dtype.str}
+    def plain(tree, arrays):
+        return tree["v"]
 
-    def each(items, label):
-        return [_encode(v, f"{where}{label(i)}", arrays) for i, v in enumerate(items)]
+    def is_strings(v):
+        return isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "U"  # e.g. saved class names
 
-    if value is None:
-        return {"t": "none"}
-    if isinstance(value, dlarray):
-        return {"t": "dlarray", "fmt": value.fmt, **array(value.data)}
-    if isinstance(value, np.generic):  # NumPy scalars keep their exact type (np.float32 stays np.float32)
-        if value.dtype.kind in "U":
-            return {"t": "strings", "dtype": value.dtype.str, "shape": [], "v": [str(value)]}
-        if value.dtype.kind not in "biuf":
-            raise TypeError(f"cannot save {where}: NumPy scalars of dtype {value.dtype} are not supported")
-        return {"t": "scalar", **array(np.asarray(value))}
-    if isinstance(value, bool):
-        return {"t": "bool", "v": bool(value)}
-    if isinstance(value, numbers.Integral):
-        return {"t": "int", "v": int(value)}
-    if isinstance(value, numbers.Real):
-        return {"t": "float", "v": float(value)}
-    if isinstance(value, str):
-        return {"t": "str", "v": value}
-    if isinstance(value, np.ndarray) and value.dtype.kind == "U":  # string arrays, e.g. saved class names
-        return {"t": "strings", "dtype": value.dtype.str, "shape": list(value.shape), "v": value.ravel().tolist()}
-    if isinstance(value, np.ndarray) or array_module(value) is not np:
-        if value.dtype.kind not in "biuf":
-            raise TypeError(f"cannot save {where}: arrays of dtype {value.dtype} are not supported")
-        return {"t": "ndarray", **array(value)}
-    if isinstance(value, categorical):
-        names = np.full(value.shape, "", dtype=object)  # "" marks an undefined element
-        for name in value.categories:
-            names[value == name] = name
-        return {"t": "categorical", "categories": value.categories, "shape": list(value.shape),
-                "names": names.ravel().tolist()}
-    if isinstance(value, dlnetwork):
-        graph = value.graph
-        return {"t": "dlnetwork", "layers": each(graph.layers, lambda i: f".Layers[{i}]"),
-                "connections": [[s, sp, d, dp] for (s, sp), (d, dp) in graph.connections],
-                "output_names": None if graph.chosen_output_names is None else list(graph.chosen_output_names),
-                "initialized": value.Initialized}
-    if isinstance(value, Layer):
-        return {"t": "layer", "class": type(value).__name__,
-                "attrs": {name: _layer_attribute(v, f"{where}.{name}", arrays) for name, v in vars(value).items()}}
-    if isinstance(value, Table):
+    return (
+        _Kind("none", lambda v: v is None, lambda v, w, a: {}, lambda t, a: None),
+        _Kind("dlarray", lambda v: isinstance(v, dlarray), lambda v, w, a: {"fmt": v.fmt, **_stored(v.data, a)},
+              lambda t, a: dlarray._wrap(_restored(t, a), t["fmt"])),
+        _Kind("strings", is_strings, _strings,
+              lambda t, a: np.array(t["v"], dtype=np.dtype(t["dtype"])).reshape(tuple(t["shape"]))[()]),
+        # NumPy scalars keep their exact type (np.float32 stays np.float32)
+        _Kind("scalar", lambda v: isinstance(v, np.generic),
+              lambda v, w, a: _stored(_numeric(np.asarray(v), w, "NumPy scalars"), a),
+              lambda t, a: _restored(t, a)[()]),
+        _Kind("bool", lambda v: isinstance(v, bool), lambda v, w, a: {"v": bool(v)}, plain),
+        _Kind("int", lambda v: isinstance(v, numbers.Integral), lambda v, w, a: {"v": int(v)}, plain),
+        _Kind("float", lambda v: isinstance(v, numbers.Real), lambda v, w, a: {"v": float(v)}, plain),
+        _Kind("str", lambda v: isinstance(v, str), lambda v, w, a: {"v": v}, plain),
+        _Kind("ndarray", lambda v: isinstance(v, np.ndarray) or array_module(v) is not np,
+              lambda v, w, a: _stored(_numeric(v, w, "arrays"), a), _restored),
+        _Kind("categorical", lambda v: isinstance(v, categorical), _categorical_names, _categorical),
+        _Kind("dlnetwork", lambda v: isinstance(v, dlnetwork), _network_fields, _network),
+        _Kind("layer", lambda v: isinstance(v, Layer),
+              lambda v, w, a: {"class": type(v).__name__,
+                               "attrs": {name: _layer_attribute(x, f"{w}.{name}", a) for name, x in vars(v).items()}},
+              _layer),
         # Each column as one value, so categorical and array columns keep their type.
-        return {"t": "table", "columns": [[name, _encode(value[name], f"{where}.{name}", arrays)]
-                                          for name in value.VariableNames]}
-    if isinstance(value, (list, tuple)):
-        return {"t": "list" if isinstance(value, list) else "tuple", "items": each(value, lambda i: f"[{i}]")}
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError(f"cannot save {where}: dict keys must be strings")
-        return {"t": "dict", "items": [[k, _encode(v, f"{where}[{k!r}]", arrays)] for k, v in value.items()]}
+        _Kind("table", lambda v: isinstance(v, Table),
+              lambda v, w, a: {"columns": [[name, _encode(v[name], f"{w}.{name}", a)] for name in v.VariableNames]},
+              lambda t, a: Table(**{name: _decode(column, a) for name, column in t["columns"]})),
+        _Kind("list", lambda v: isinstance(v, list), lambda v, w, a: {"items": _each(v, w, lambda i: f"[{i}]", a)},
+              lambda t, a: _decode_each(t["items"], a)),
+        _Kind("tuple", lambda v: isinstance(v, tuple), lambda v, w, a: {"items": _each(v, w, lambda i: f"[{i}]", a)},
+              lambda t, a: tuple(_decode_each(t["items"], a))),
+        _Kind("dict", lambda v: isinstance(v, dict), _dict_items,
+              lambda t, a: {k: _decode(v, a) for k, v in t["items"]}),
+    )
+
+
+def _encode(value, where, arrays):
+    """A JSON-able description of ``value``; its numeric arrays are appended to ``arrays``."""
+    for kind in _kinds():
+        if kind.holds(value):
+            return {"t": kind.tag, **kind.encode(value, where, arrays)}
     hint = "; save dlnetwork(prunableNet) instead" if hasattr(value, "_to_dlnetwork") else ""
     raise TypeError(f"cannot save {where}: values of type {type(value).__name__} are not supported{hint}")
+
+
+def _decode(tree, arrays):
+    kind = _by_tag().get(tree["t"])
+    if kind is None:
+        raise ValueError(f"unknown stored kind {tree['t']!r}")
+    return kind.decode(tree, arrays)
+
+
+@functools.cache
+def _by_tag():
+    return {kind.tag: kind for kind in _kinds()}
 
 
 def _layer_attribute(value, where, arrays):
@@ -164,62 +260,6 @@ def _default_mode():
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-def _decode(tree, arrays):
-    from .data.categorical import categorical
-
-    def array():
-        data = np.asarray(arrays[tree["a"]]).reshape(tuple(tree["shape"]))
-        axes = tree.get("axes", range(data.ndim))  # files from before layouts were kept hold C order
-        return np.asarray(data, dtype=np.dtype(tree["dtype"]), order="C").transpose(np.argsort(axes))
-
-    def each(items):
-        return [_decode(item, arrays) for item in items]
-
-    t = tree["t"]
-    if t == "none":
-        return None
-    if t in ("bool", "int", "float", "str"):
-        return tree["v"]
-    if t == "dlarray":
-        return dlarray._wrap(array(), tree["fmt"])
-    if t == "ndarray":
-        return array()
-    if t == "scalar":
-        return array()[()]
-    if t == "strings":
-        return np.array(tree["v"], dtype=np.dtype(tree["dtype"])).reshape(tuple(tree["shape"]))[()]
-    if t == "categorical":
-        names = np.empty(len(tree["names"]), dtype=object)
-        names[:] = tree["names"]
-        return categorical(names.reshape(tuple(tree["shape"])), categories=tree["categories"])
-    if t == "list":
-        return each(tree["items"])
-    if t == "tuple":
-        return tuple(each(tree["items"]))
-    if t == "dict":
-        return {k: _decode(v, arrays) for k, v in tree["items"]}
-    if t == "table":
-        return Table(**{name: _decode(column, arrays) for name, column in tree["columns"]})
-    if t == "layer":
-        cls = _layer_classes().get(tree["class"])
-        if cls is None:
-            raise ValueError(f"the file holds a layer of class {tree['class']!r}, which this minidl does not have")
-        layer = object.__new__(cls)
-        for name, value in tree["attrs"].items():
-            object.__setattr__(layer, name, _decode(value, arrays))
-        _check_layer(layer)
-        return layer
-    if t == "dlnetwork":
-        from .network import NetworkGraph, dlnetwork
-        connections = [((s, sp), (d, dp)) for s, sp, d, dp in tree["connections"]]
-        graph = NetworkGraph(each(tree["layers"]), connections, tree["output_names"])
-        net = dlnetwork.from_graph(graph, Initialized=tree["initialized"])
-        if net.Initialized:
-            _check_sizes(net)
-        return net
-    raise ValueError(f"unknown stored kind {t!r}")
 
 
 def _check_layer(layer):

@@ -6,9 +6,8 @@ entries (for tables: the same Layer/Parameter rows in the same order) and sizes.
 Every function checks all its arguments before computing and returns new objects.
 """
 import copy
-import math
-import numbers
 
+from . import validate
 from .autodiff.containers import flatten_dlarrays, is_container, rebuild
 from .dlarray import dlarray
 from .table import Table
@@ -63,16 +62,6 @@ def _optimiser_state(values, keys, given, argname):
     return _matching(values, keys, given, argname, "the learnables")
 
 
-def _scalar(value, argname, low, high=math.inf, low_open=True, high_open=True):
-    """A finite real number in the interval (low, high), ends open or closed as asked."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{argname} must be a real number; got {value!r}")
-    if not math.isfinite(value) or value < low or value > high or (low_open and value == low) or (high_open and value == high):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{argname} must be in {interval}; got {value!r}")
-    return float(value)
-
-
 def _target(net, argname="net"):
     """(weights, keys, put_back): the learnables of ``net`` and a function giving ``net``'s kind back."""
     values, keys, structure = _entries(net, argname)
@@ -105,8 +94,8 @@ def sgdmupdate(net, grad, vel=None, learnRate=0.01, momentum=0.9):
     values, keys, put_back = _target(net)
     grads = _matching(values, keys, grad, "grad", "net")
     velocity = _optimiser_state(values, keys, vel, "vel")
-    learnRate = _scalar(learnRate, "learnRate", 0)
-    momentum = _scalar(momentum, "momentum", 0, 1, low_open=False, high_open=False)
+    learnRate = validate.real(learnRate, "learnRate", 0, low_open=True)
+    momentum = validate.real(momentum, "momentum", 0, 1)
     new_vel = [_wrap(w, momentum * v.data - learnRate * g.data) for w, v, g in zip(values, velocity, grads)]
     new_w = [_wrap(w, w.data + v.data) for w, v in zip(values, new_vel)]
     return put_back(new_w), _like(grad, new_vel)
@@ -120,7 +109,7 @@ def sgdupdate(net, grad, learnRate=0.01):
     """
     values, keys, put_back = _target(net)
     grads = _matching(values, keys, grad, "grad", "net")
-    learnRate = _scalar(learnRate, "learnRate", 0)
+    learnRate = validate.real(learnRate, "learnRate", 0, low_open=True)
     return put_back([_wrap(w, w.data - learnRate * g.data) for w, g in zip(values, grads)])
 
 
@@ -136,14 +125,11 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
     grads = _matching(values, keys, grad, "grad", "net")
     m = _optimiser_state(values, keys, averageGrad, "averageGrad")
     v = _optimiser_state(values, keys, averageSqGrad, "averageSqGrad")
-    if not isinstance(iteration, numbers.Integral) or isinstance(iteration, bool):
-        raise TypeError(f"iteration must be a positive integer; got {iteration!r}")
-    if iteration < 1:
-        raise ValueError(f"iteration must be a positive integer (1 at the first update); got {iteration!r}")
-    learnRate = _scalar(learnRate, "learnRate", 0)
-    b1 = _scalar(gradDecay, "gradDecay", 0, 1, low_open=False)
-    b2 = _scalar(sqGradDecay, "sqGradDecay", 0, 1, low_open=False)
-    epsilon = _scalar(epsilon, "epsilon", 0)
+    iteration = validate.positive_int(iteration, "iteration")
+    learnRate = validate.real(learnRate, "learnRate", 0, low_open=True)
+    b1 = validate.real(gradDecay, "gradDecay", 0, 1, high_open=True)
+    b2 = validate.real(sqGradDecay, "sqGradDecay", 0, 1, high_open=True)
+    epsilon = validate.real(epsilon, "epsilon", 0, low_open=True)
     new_m = [_wrap(w, b1 * a.data + (1 - b1) * g.data) for w, a, g in zip(values, m, grads)]
     new_v = [_wrap(w, b2 * a.data + (1 - b2) * g.data ** 2) for w, a, g in zip(values, v, grads)]
     m_scale, v_scale = 1 - b1 ** int(iteration), 1 - b2 ** int(iteration)
@@ -161,9 +147,9 @@ def rmspropupdate(net, grad, averageSqGrad=None, learnRate=0.001, sqGradDecay=0.
     values, keys, put_back = _target(net)
     grads = _matching(values, keys, grad, "grad", "net")
     v = _optimiser_state(values, keys, averageSqGrad, "averageSqGrad")
-    learnRate = _scalar(learnRate, "learnRate", 0)
-    decay = _scalar(sqGradDecay, "sqGradDecay", 0, 1, low_open=False)
-    epsilon = _scalar(epsilon, "epsilon", 0)
+    learnRate = validate.real(learnRate, "learnRate", 0, low_open=True)
+    decay = validate.real(sqGradDecay, "sqGradDecay", 0, 1, high_open=True)
+    epsilon = validate.real(epsilon, "epsilon", 0, low_open=True)
     new_v = [_wrap(w, decay * a.data + (1 - decay) * g.data ** 2) for w, a, g in zip(values, v, grads)]
     new_w = [_wrap(w, w.data - learnRate * g.data / (b.data ** 0.5 + epsilon))
              for w, g, b in zip(values, grads, new_v)]

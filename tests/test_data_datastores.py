@@ -323,8 +323,8 @@ def test_queue_bad_arguments(labelled):
         make_queue(labelled, MiniBatchSz=3)
     with pytest.raises(ValueError, match="MiniBatchSize must be a positive integer; got 0"):
         make_queue(labelled, MiniBatchSize=0)
-    with pytest.raises(TypeError, match="MiniBatchSize must be a positive integer"):
-        make_queue(labelled, MiniBatchSize=2.5)
+    with pytest.raises(ValueError, match="MiniBatchSize must be a positive integer; got 2.5"):
+        make_queue(labelled, MiniBatchSize=2.5)  # a whole float (MATLAB's double 2) would be accepted
     with pytest.raises(ValueError, match="PartialMiniBatch must be one of"):
         make_queue(labelled, PartialMiniBatch="keep")
     with pytest.raises(ValueError, match="OutputCast 'int8' for output 1 cannot be held in a dlarray"):

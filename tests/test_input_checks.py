@@ -71,9 +71,9 @@ def test_crossentropy_takes_DataFormat_for_an_unformatted_Y():
 
 def test_reshape_and_permute_refuse_non_integer_sizes_naming_the_argument():
     X = dlarray(np.arange(6.0))
-    with pytest.raises(ValueError, match="sz must hold non-negative integers; got 2.5"):
+    with pytest.raises(ValueError, match="reshape: sz must be a non-negative integer; got 2.5"):
         reshape(X, 2.5, 2)
-    with pytest.raises(ValueError, match="order must hold non-negative integers; got 1.5"):
+    with pytest.raises(ValueError, match="permute: order must be a non-negative integer; got 1.5"):
         permute(dlarray(np.ones((2, 3))), [1.5, 2])
     assert reshape(X, 2.0, 3.0).shape == (2, 3)  # MATLAB's sizes are doubles
 

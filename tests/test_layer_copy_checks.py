@@ -40,7 +40,7 @@ def test_rebuilding_by_the_constructor_keeps_every_property(initialised):
     (lambda: convolution2dLayer(3, 4), {"DilationFactor": [1, 2, 3]}, "DilationFactor"),
     (lambda: maxPooling2dLayer(2), {"Stride": -1}, "Stride"),
     (lambda: dropoutLayer(), {"Probability": 1.5}, "probability must be in"),
-    (lambda: leakyReluLayer(), {"Scale": "x"}, "scale must be a finite real number"),
+    (lambda: leakyReluLayer(), {"Scale": "x"}, "scale must be a real number"),
     (lambda: batchNormalizationLayer(), {"Epsilon": 0}, "Epsilon must be in"),
     (lambda: fullyConnectedLayer(3), {"Name": 5}, "Name must be a string"),
 ])

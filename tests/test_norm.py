@@ -239,8 +239,10 @@ def test_bad_inputs_specific():
         groupnorm(X, 2, o, s)
     with pytest.raises(ValueError, match="numGroups"):
         groupnorm(X, "per-channel", o, s)
-    with pytest.raises(TypeError, match="numGroups"):
+    with pytest.raises(ValueError, match="groupnorm: numGroups must be a positive integer; got 1.5"):
         groupnorm(X, 1.5, o, s)
+    with pytest.raises(TypeError, match="groupnorm: numGroups must be a positive integer; got None"):
+        groupnorm(X, None, o, s)
     with pytest.raises(ValueError, match="MeanDecay"):
         batchnorm_running_update(o, s, o, s, MeanDecay=1.5)
     with pytest.raises(ValueError, match="sigmaSq.*trainedVariance"):

@@ -51,7 +51,7 @@ def test_unsupported_layer_is_named_and_nothing_is_written(tmp_path):
 def test_export_checks_its_arguments(tmp_path):
     with pytest.raises(ValueError, match="OpsetVersion must be an integer from 8"):
         exportONNXNetwork(small_net(), tmp_path / "a.onnx", OpsetVersion=7)
-    with pytest.raises(ValueError, match="OpsetVersion"):
+    with pytest.raises(TypeError, match="OpsetVersion must be an integer from 8"):
         exportONNXNetwork(small_net(), tmp_path / "a.onnx", OpsetVersion="13")
     with pytest.raises(TypeError, match="net must be a dlnetwork"):
         exportONNXNetwork(small_net().Layers, tmp_path / "a.onnx")

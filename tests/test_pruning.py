@@ -232,8 +232,9 @@ def test_before_any_score_and_bad_max_to_prune(five_five):
     with pytest.raises(RuntimeError, match="updateScore"):
         updatePrunables(five_five)
     prunable = inject(five_five, [[1] * 5, [1] * 5])
-    for bad in (0, -3, 2.5, True, "8", None):
-        with pytest.raises(ValueError, match="MaxToPrune"):
+    for bad, error in ((0, ValueError), (-3, ValueError), (2.5, ValueError), (True, TypeError), ("8", TypeError),
+                       (None, TypeError)):
+        with pytest.raises(error, match="updatePrunables: MaxToPrune must be a positive integer; got"):
             updatePrunables(prunable, MaxToPrune=bad)
     assert updatePrunables(prunable, MaxToPrune=np.int64(2)).NumPrunables == 6
     with pytest.raises(TypeError, match="TaylorPrunableNetwork"):

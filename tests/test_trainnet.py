@@ -204,7 +204,7 @@ def test_caller_objects_are_left_alone():
 
 
 @pytest.mark.parametrize("call, kind, message", [
-    (lambda: trainingOptions("sgd"), ValueError, 'solverName must be "sgdm", "adam" or "rmsprop"; got \'sgd\''),
+    (lambda: trainingOptions("sgd"), ValueError, "solverName must be one of 'sgdm', 'adam', 'rmsprop'; got 'sgd'"),
     (lambda: trainingOptions("sgdm", Shuffle="always"), ValueError, "Shuffle must be one of"),
     (lambda: trainingOptions("sgdm", MaxEpochs=0), ValueError, "MaxEpochs must be a positive integer; got 0"),
     (lambda: trainingOptions("sgdm", InitialLearnRate=float("nan")), ValueError, r"InitialLearnRate must be in \(0"),

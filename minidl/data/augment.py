@@ -4,7 +4,7 @@ from scipy import ndimage
 
 from .._namevalue import namevalue
 from ..random import resolve
-from ._validate import flag
+from ..validate import flag
 
 _SWAP = np.array([[0.0, 1.0], [1.0, 0.0]])  # (x, y) <-> (row, col)
 

@@ -4,7 +4,7 @@ from PIL import Image
 
 from .._namevalue import namevalue
 from ..random import resolve
-from ._validate import option, positive_int
+from ..validate import option, positive_int
 from .augment import cast_like, imageDataAugmenter
 from .datastore import Datastore
 from .imagedatastore import imageDatastore, read_image_file, same_class

@@ -1,7 +1,7 @@
 """cat: MATLAB's concatenation along a 1-based dimension, for arrays, categoricals and dlarrays."""
 from ..backend import array_module
 from ..dlarray import dlarray
-from ._validate import positive_int
+from ..validate import positive_int
 from .categorical import categorical, concatenate
 
 

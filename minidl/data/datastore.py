@@ -4,7 +4,7 @@ import copy
 import numpy as np
 
 from ..random import resolve
-from ._validate import positive_int
+from ..validate import positive_int
 
 
 class Datastore:

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .._namevalue import namevalue
-from ._validate import flag, option, positive_int
+from ..validate import flag, option, positive_int
 from .categorical import categorical, countcats
 from .datastore import Datastore
 from .decodecache import cached_decode

@@ -5,15 +5,12 @@ from .._namevalue import namevalue
 from ..backend import array_module, gpu_available, to_device
 from ..dlarray import dlarray
 from ..formats import parse_format
-from ._validate import flag, option, positive_int
+from ..validate import NUMERIC_TYPES, flag, numeric_type, option, positive_int
 from .categorical import categorical
 from .concat import cat
 from .datastore import Datastore
 from .onehot import onehotencode
 
-_CASTS = {"single": np.float32, "double": np.float64, "logical": np.bool_,
-          "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
-          "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
 _DLARRAY_CASTS = ("single", "double", "logical")  # the only types a dlarray holds
 
 
@@ -50,7 +47,7 @@ class minibatchqueue:
         self._partial = option(PartialMiniBatch, "PartialMiniBatch", ("return", "discard"))
         self._formats = _per_output(MiniBatchFormat, "MiniBatchFormat", n, parse_format, default="",
                                     broadcast=False)
-        self._casts = _per_output(OutputCast, "OutputCast", n, lambda v, name: option(v, name, tuple(_CASTS)))
+        self._casts = _per_output(OutputCast, "OutputCast", n, numeric_type)
         self._as_dlarray = _per_output(OutputAsDlarray, "OutputAsDlarray", n, flag)
         self._environments = _per_output(OutputEnvironment, "OutputEnvironment", n,
                                          lambda v, name: option(v, name, ("auto", "cpu", "gpu")))
@@ -113,7 +110,7 @@ class minibatchqueue:
         data = array_module(data).asarray(data)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"mini-batch output {k + 1} must be numeric or categorical; got {data.dtype}")
-        data = to_device(data.astype(_CASTS[self._casts[k]], copy=False), self._environments[k])
+        data = to_device(data.astype(NUMERIC_TYPES[self._casts[k]], copy=False), self._environments[k])
         return dlarray(data, self._formats[k] or None) if self._as_dlarray[k] else data
 
     def __repr__(self):

@@ -4,12 +4,9 @@ import numpy as np
 from .._namevalue import namevalue
 from ..backend import array_module
 from ..dlarray import dlarray
-from ._validate import positive_int
+from ..validate import NUMERIC_TYPES, numeric_type, positive_int
 from .categorical import _UNDEFINED, _category_list, _require, categorical
 
-_DATA_TYPES = {"double": np.float64, "single": np.float32, "logical": np.bool_,
-               "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
-               "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
 
 
 @namevalue
@@ -25,8 +22,7 @@ def onehotencode(A, featureDim, *, ClassNames=None, DataType="double"):
     """
     A = _require(A, "A")
     featureDim = positive_int(featureDim, "featureDim")
-    if DataType not in _DATA_TYPES:
-        raise ValueError(f"DataType must be one of {sorted(_DATA_TYPES)}; got {DataType!r}")
+    DataType = numeric_type(DataType, "DataType")
     classes = A._categories if ClassNames is None else _class_names(ClassNames, "ClassNames")
     codes = A._codes
     codes = codes.reshape(codes.shape + (1,) * (featureDim - codes.ndim))
@@ -38,7 +34,7 @@ def onehotencode(A, featureDim, *, ClassNames=None, DataType="double"):
     to_class = np.array([position.get(name, _UNDEFINED) for name in A._categories] + [_UNDEFINED])
     class_index = to_class[codes]  # code -1 (undefined) picks the trailing _UNDEFINED entry
     grid = np.arange(len(classes)).reshape([-1 if d == axis else 1 for d in range(codes.ndim)])
-    encoded = (class_index == grid).astype(_DATA_TYPES[DataType])
+    encoded = (class_index == grid).astype(NUMERIC_TYPES[DataType])
     unknown = class_index == _UNDEFINED
     if unknown.any():
         if encoded.dtype.kind != "f":

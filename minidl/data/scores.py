@@ -1,8 +1,7 @@
 """scores2label: class labels (and their scores) from prediction scores, as MATLAB (R2024a)."""
-import numbers
-
 import numpy as np
 
+from .. import validate
 from ..backend import array_module
 from ..dlarray import dlarray
 from .categorical import categorical
@@ -29,10 +28,11 @@ def scores2label(scores, classNames, dim="auto"):
         raise TypeError(f"scores must be a numeric array or dlarray; got {data.dtype}")
     data = data.reshape(data.shape + (1,) * (2 - data.ndim))
     count = classNames.size if isinstance(classNames, categorical) else np.size(classNames)
-    if dim == "auto":
+    if isinstance(dim, str):
+        validate.option(dim, "dim", ("auto",), where="scores2label")
         dim = fmt.index("C") + 1 if "C" in fmt else _channel_dim(data, count)
-    elif not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not 1 <= dim <= data.ndim:
-        raise ValueError(f'dim must be "auto" or a dimension of scores (1 to {data.ndim}); got {dim!r}')
+    else:
+        dim = validate.integer(dim, "dim", 1, data.ndim, where="scores2label")
     labels = onehotdecode(data, classNames, int(dim))
     kept = data.shape[:dim - 1] + (1,) + data.shape[dim:]
     top = np.max(np.where(np.isnan(data), -np.inf, data), axis=dim - 1, keepdims=True) if data.dtype.kind == "f" \

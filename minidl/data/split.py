@@ -3,7 +3,7 @@ import numpy as np
 
 from .._namevalue import namevalue
 from ..random import resolve
-from ._validate import option
+from ..validate import option
 from .categorical import countcats
 from .imagedatastore import imageDatastore
 

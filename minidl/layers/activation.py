@@ -1,6 +1,6 @@
 """Activation layers: reluLayer and leakyReluLayer."""
 from ..ops.activation import leakyrelu, relu
-from . import _args
+from .. import validate
 from .base import Layer
 
 
@@ -28,7 +28,7 @@ class LeakyReLULayer(Layer):
 
     def __init__(self, scale=0.01, *, Name=""):
         super().__init__(Name=Name)
-        self.Scale = _args.real(scale, "scale")
+        self.Scale = validate.real(scale, "scale")
 
     def predict(self, X):
         return leakyrelu(X, self.Scale)

@@ -10,7 +10,7 @@ import copy
 import inspect
 
 from .._namevalue import namevalue
-from . import _args
+from .. import validate
 
 
 class Layer:
@@ -33,7 +33,7 @@ class Layer:
     @namevalue
     def __init__(self, *, Name=""):
         """Layers without hyperparameters take only a Name (reluLayer(Name="relu1"), ...)."""
-        self.Name = _args.name(Name)
+        self.Name = validate.string(Name, "Name")
 
     @property
     def NumInputs(self):

@@ -1,7 +1,7 @@
 """Layers that combine several inputs: additionLayer and depthConcatenationLayer."""
 from ..formats import find_dims
 from ..ops.shape import concatenate
-from . import _args
+from .. import validate
 from .base import Layer
 
 
@@ -12,9 +12,7 @@ class _CombinationLayer(Layer):
 
     def __init__(self, numInputs, *, Name=""):
         super().__init__(Name=Name)
-        count = _args.positive_int(numInputs, "numInputs")
-        if count < 2:
-            raise ValueError(f"numInputs must be at least 2; got {numInputs!r}")
+        count = validate.integer(numInputs, "numInputs", low=2)
         self.InputNames = tuple(f"in{k}" for k in range(1, count + 1))
 
     def _checked(self, X, same_dims):

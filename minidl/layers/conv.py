@@ -1,5 +1,6 @@
 """convolution2dLayer: 2-D convolution through minidl.ops.dlconv, and what the convolution layers share."""
 from ..ops.conv import dlconv
+from .. import validate
 from . import _args
 from ._inputs import image_sizes
 from .base import Layer
@@ -15,10 +16,10 @@ class Convolution(Layer):
     constructor_sources = {"Padding": _args.padding_of}
 
     def _set_window(self, filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer):
-        self.FilterSize = _args.int_vector(filterSize, "filterSize", 2)
-        self.Stride = _args.int_vector(Stride, "Stride", 2)
-        self.PaddingMode, self.PaddingSize = _args.padding(Padding)
-        self.DilationFactor = _args.int_vector(DilationFactor, "DilationFactor", 2)
+        self.FilterSize = validate.int_vector(filterSize, "filterSize", 2)
+        self.Stride = validate.int_vector(Stride, "Stride", 2)
+        self.PaddingMode, self.PaddingSize = validate.padding(Padding)
+        self.DilationFactor = validate.int_vector(DilationFactor, "DilationFactor", 2)
         self.WeightsInitializer = initializer(WeightsInitializer, WEIGHTS, "WeightsInitializer")
         self.BiasInitializer = initializer(BiasInitializer, BIAS, "BiasInitializer")
 
@@ -63,9 +64,9 @@ class Convolution2DLayer(Convolution):
     def __init__(self, filterSize, numFilters, *, Stride=1, Padding=0, DilationFactor=1, NumChannels="auto",
                  WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None, Name=""):
         self._set_window(filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer)
-        self._num_filters = _args.positive_int(numFilters, "numFilters")
-        self._num_channels = NumChannels if NumChannels == "auto" else _args.positive_int(NumChannels, "NumChannels")
-        self.Name = _args.name(Name)
+        self._num_filters = validate.positive_int(numFilters, "numFilters")
+        self._num_channels = NumChannels if NumChannels == "auto" else validate.positive_int(NumChannels, "NumChannels")
+        self.Name = validate.string(Name, "Name")
         self.Weights = parameter(Weights, "Weights", 4)
         self.Bias = parameter(Bias, "Bias", 3)
         if self.Weights is not None:

@@ -4,7 +4,7 @@ import numpy as np
 from ..backend import array_module
 from ..ops._util import constant
 from ..random import generator
-from . import _args
+from .. import validate
 from .base import Layer
 
 
@@ -22,7 +22,7 @@ class DropoutLayer(Layer):
 
     def __init__(self, probability=0.5, *, Name=""):
         super().__init__(Name=Name)
-        self.Probability = _args.real(probability, "probability", 0, 1, high_open=True)
+        self.Probability = validate.real(probability, "probability", 0, 1, high_open=True)
 
     def predict(self, X):
         return X

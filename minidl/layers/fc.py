@@ -1,5 +1,6 @@
 """fullyConnectedLayer: Weights * flatten(X) + Bias through minidl.ops.fullyconnect."""
 from ..ops.fc import fullyconnect
+from .. import validate
 from . import _args
 from ._inputs import feature_size
 from .base import Layer
@@ -25,7 +26,7 @@ class FullyConnectedLayer(Layer):
     def __init__(self, outputSize, *, WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None,
                  Name=""):
         super().__init__(Name=Name)
-        self._output_size = _args.positive_int(outputSize, "outputSize")
+        self._output_size = validate.positive_int(outputSize, "outputSize")
         self.WeightsInitializer = initializer(WeightsInitializer, WEIGHTS, "WeightsInitializer")
         self.BiasInitializer = initializer(BiasInitializer, BIAS, "BiasInitializer")
         self.Weights = parameter(Weights, "Weights", 2)

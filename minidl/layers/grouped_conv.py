@@ -1,5 +1,5 @@
 """groupedConvolution2dLayer: grouped and channel-wise (depthwise) 2-D convolution through dlconv."""
-from . import _args
+from .. import validate
 from ._inputs import image_sizes
 from .conv import Convolution
 from .display import size_text, strided_description
@@ -29,11 +29,11 @@ class GroupedConvolution2DLayer(Convolution):
     def __init__(self, filterSize, numFiltersPerGroup, numGroups, *, Stride=1, Padding=0, DilationFactor=1,
                  WeightsInitializer="glorot", BiasInitializer="zeros", Weights=None, Bias=None, Name=""):
         self._set_window(filterSize, Stride, Padding, DilationFactor, WeightsInitializer, BiasInitializer)
-        self._num_filters = _args.positive_int(numFiltersPerGroup, "numFiltersPerGroup")
-        if numGroups != CHANNEL_WISE and not (_args.is_int(numGroups) and numGroups >= 1):
+        self._num_filters = validate.positive_int(numFiltersPerGroup, "numFiltersPerGroup")
+        if numGroups != CHANNEL_WISE and not (validate.is_int(numGroups) and numGroups >= 1):
             raise ValueError(f"numGroups must be a positive integer or 'channel-wise'; got {numGroups!r}")
         self._num_groups = numGroups if numGroups == CHANNEL_WISE else int(numGroups)
-        self.Name = _args.name(Name)
+        self.Name = validate.string(Name, "Name")
         self.Weights = parameter(Weights, "Weights", 5)
         self.Bias = parameter(Bias, "Bias", 4)
         if self.Weights is not None:

@@ -4,7 +4,7 @@ import numpy as np
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..ops._util import constant
-from . import _args
+from .. import validate
 from .base import Layer
 from .display import size_text
 from .initializers import numeric
@@ -26,7 +26,7 @@ class _InputLayer(Layer):
     fmt = ""
 
     def _set_normalization(self, Normalization, statistics):
-        self.Normalization = _args.choice(Normalization, NORMALIZATIONS, "Normalization")
+        self.Normalization = validate.option(Normalization, "Normalization", NORMALIZATIONS)
         for argname, value in zip(_STATISTICS, statistics):
             setattr(self, argname, self._statistic(value, argname))
 
@@ -111,8 +111,8 @@ class ImageInputLayer(_InputLayer):
             sizes.append(1)
         if len(sizes) != 3:
             raise ValueError(f"inputSize must be [h w] or [h w c]; got {inputSize!r}")
-        self.InputSize = _args.int_vector(sizes, "inputSize", 3)
-        self.Name = _args.name(Name)
+        self.InputSize = validate.int_vector(sizes, "inputSize", 3)
+        self.Name = validate.string(Name, "Name")
         self._set_normalization(Normalization, (Mean, StandardDeviation, Min, Max))
 
     def _sizes(self):
@@ -137,8 +137,8 @@ class FeatureInputLayer(_InputLayer):
 
     def __init__(self, numFeatures, *, Normalization="none", Mean=None, StandardDeviation=None,
                  Min=None, Max=None, Name=""):
-        self.InputSize = _args.positive_int(numFeatures, "numFeatures")
-        self.Name = _args.name(Name)
+        self.InputSize = validate.positive_int(numFeatures, "numFeatures")
+        self.Name = validate.string(Name, "Name")
         self._set_normalization(Normalization, (Mean, StandardDeviation, Min, Max))
 
     def _sizes(self):

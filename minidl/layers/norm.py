@@ -1,7 +1,7 @@
 """Normalisation layers: batchNormalizationLayer and groupNormalizationLayer."""
 from ..dlarray import dlarray
 from ..ops.norm import MIN_EPSILON, batchnorm, batchnorm_running_update, groupnorm
-from . import _args
+from .. import validate
 from ._inputs import channel_count, channel_parameter_shape
 from .base import Layer
 from .initializers import BIAS, initial_value, initializer, parameter
@@ -19,10 +19,10 @@ class _NormalizationLayer(Layer):
     learnable_names = ("Offset", "Scale")
 
     def _set_channel_values(self, NumChannels, Epsilon, OffsetInitializer, ScaleInitializer, values):
-        self.Epsilon = _args.real(Epsilon, "Epsilon", low=MIN_EPSILON)
+        self.Epsilon = validate.real(Epsilon, "Epsilon", low=MIN_EPSILON)
         self.OffsetInitializer = initializer(OffsetInitializer, BIAS, "OffsetInitializer")
         self.ScaleInitializer = initializer(ScaleInitializer, BIAS, "ScaleInitializer")
-        self._num_channels = NumChannels if NumChannels == "auto" else _args.positive_int(NumChannels, "NumChannels")
+        self._num_channels = NumChannels if NumChannels == "auto" else validate.positive_int(NumChannels, "NumChannels")
         for argname, value in values.items():
             setattr(self, argname, parameter(value, argname))
         counts = {argname: value.size for argname, value in self._given().items()}
@@ -71,9 +71,9 @@ class BatchNormalizationLayer(_NormalizationLayer):
     def __init__(self, *, Epsilon=1e-5, MeanDecay=0.1, VarianceDecay=0.1, Offset=None, Scale=None,
                  TrainedMean=None, TrainedVariance=None, OffsetInitializer="zeros", ScaleInitializer="ones",
                  NumChannels="auto", Name=""):
-        self.MeanDecay = _args.real(MeanDecay, "MeanDecay", 0, 1)
-        self.VarianceDecay = _args.real(VarianceDecay, "VarianceDecay", 0, 1)
-        self.Name = _args.name(Name)
+        self.MeanDecay = validate.real(MeanDecay, "MeanDecay", 0, 1)
+        self.VarianceDecay = validate.real(VarianceDecay, "VarianceDecay", 0, 1)
+        self.Name = validate.string(Name, "Name")
         self._set_channel_values(NumChannels, Epsilon, OffsetInitializer, ScaleInitializer,
                                  {"Offset": Offset, "Scale": Scale, "TrainedMean": TrainedMean,
                                   "TrainedVariance": TrainedVariance})
@@ -106,9 +106,9 @@ class GroupNormalizationLayer(_NormalizationLayer):
 
     def __init__(self, numGroups, *, Epsilon=1e-5, Offset=None, Scale=None, OffsetInitializer="zeros",
                  ScaleInitializer="ones", NumChannels="auto", Name=""):
-        self.NumGroups = (_args.choice(numGroups, ("all-channels", "channel-wise"), "numGroups")
-                          if isinstance(numGroups, str) else _args.positive_int(numGroups, "numGroups"))
-        self.Name = _args.name(Name)
+        self.NumGroups = (validate.option(numGroups, "numGroups", ("all-channels", "channel-wise"))
+                          if isinstance(numGroups, str) else validate.positive_int(numGroups, "numGroups"))
+        self.Name = validate.string(Name, "Name")
         self._set_channel_values(NumChannels, Epsilon, OffsetInitializer, ScaleInitializer,
                                  {"Offset": Offset, "Scale": Scale})
 

@@ -1,5 +1,6 @@
 """Pooling layers: maxPooling2dLayer, averagePooling2dLayer, globalAveragePooling2dLayer."""
 from ..ops.pool import avgpool, maxpool
+from .. import validate
 from . import _args
 from ._inputs import image_sizes
 from .base import Layer
@@ -15,10 +16,10 @@ class _Pooling2DLayer(Layer):
     constructor_sources = {"Padding": _args.padding_of}
 
     def __init__(self, poolSize, *, Stride=1, Padding=0, Name=""):
-        self.PoolSize = _args.int_vector(poolSize, "poolSize", 2)
-        self.Stride = _args.int_vector(Stride, "Stride", 2)
-        self.PaddingMode, self.PaddingSize = _args.padding(Padding)
-        self.Name = _args.name(Name)
+        self.PoolSize = validate.int_vector(poolSize, "poolSize", 2)
+        self.Stride = validate.int_vector(Stride, "Stride", 2)
+        self.PaddingMode, self.PaddingSize = validate.padding(Padding)
+        self.Name = validate.string(Name, "Name")
 
     def initialize(self, X, *, generator=None):
         image_sizes(self, X)
@@ -57,7 +58,7 @@ class AveragePooling2DLayer(_Pooling2DLayer):
 
     def __init__(self, poolSize, *, Stride=1, Padding=0, PaddingValue=0, Name=""):
         super().__init__(poolSize, Stride=Stride, Padding=Padding, Name=Name)
-        if PaddingValue != "mean" and not (_args.is_real(PaddingValue) and PaddingValue == 0):
+        if PaddingValue != "mean" and not (validate.is_real(PaddingValue) and PaddingValue == 0):
             raise ValueError(f"PaddingValue must be 0 or 'mean'; got {PaddingValue!r}")
         self.PaddingValue = PaddingValue
 
@@ -73,7 +74,7 @@ class GlobalAveragePooling2DLayer(Layer):
     base_name = "gapool"
 
     def __init__(self, *, Name=""):
-        self.Name = _args.name(Name)
+        self.Name = validate.string(Name, "Name")
 
     def initialize(self, X, *, generator=None):
         image_sizes(self, X)

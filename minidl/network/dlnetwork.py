@@ -2,6 +2,7 @@
 Values, as in MATLAB."""
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..layers.display import cellstr, property_block
 from ..table import Table
@@ -33,8 +34,7 @@ class dlnetwork:
 
     @namevalue
     def __new__(cls, layers=None, *X, Initialize=True, OutputNames=None):
-        if not isinstance(Initialize, (bool, np.bool_)):
-            raise TypeError(f"Initialize must be True or False; got {Initialize!r}")
+        Initialize = validate.flag(Initialize, "Initialize")
         if hasattr(layers, "_to_dlnetwork"):
             if X or OutputNames is not None:
                 raise TypeError("dlnetwork(prunableNet) takes no other arguments")

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from .. import layers as L
 from ..backend import array_module
@@ -235,11 +236,8 @@ def _checked_arguments(net, filename, OpsetVersion, onnx):
     folder = os.path.dirname(os.path.abspath(filename))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"exportONNXNetwork: filename {str(filename)!r}: folder {folder!r} does not exist")
-    newest = onnx.defs.onnx_opset_version()
-    if isinstance(OpsetVersion, bool) or not isinstance(OpsetVersion, (int, np.integer)) \
-            or not MIN_OPSET <= OpsetVersion <= newest:
-        raise ValueError(f"exportONNXNetwork: OpsetVersion must be an integer from {MIN_OPSET} to {newest} "
-                         f"(the newest this onnx package knows); got {OpsetVersion!r}")
+    newest = onnx.defs.onnx_opset_version()  # the newest opset the installed onnx package knows
+    validate.integer(OpsetVersion, "OpsetVersion", MIN_OPSET, newest, where="exportONNXNetwork")
     unsupported = [f"'{layer.Name}' ({layer.class_name})" for layer in net.Layers if type(layer) not in EXPORTERS]
     if unsupported:
         known = ", ".join(sorted(cls.class_name for cls in EXPORTERS))

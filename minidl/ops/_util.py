@@ -1,6 +1,7 @@
 """Small helpers shared by the ops: operand coercion and name-value checks."""
 import numpy as np
 
+from .. import validate
 from ..backend import array_module
 from ..dlarray import as_array, dlarray
 
@@ -20,15 +21,9 @@ def as_dlarray(x, like=None, argname="X"):
     return dlarray._wrap(data, "")
 
 
-def require_dlarray(x, argname):
+def require_dlarray(x, argname, where=None):
     if not isinstance(x, dlarray):
-        raise TypeError(f"{argname} must be a dlarray; got {type(x).__name__}")
-    return x
-
-
-def require_float(x, argname):
-    if x.dtype.kind != "f":
-        raise TypeError(f"{argname} must be single or double; got {x.dtype}")
+        validate.refuse(TypeError, argname, "a dlarray", x, where)
     return x
 
 

@@ -1,6 +1,5 @@
 """Activations: relu, leakyrelu, sigmoid, softmax (over the channel dimension)."""
-import numpy as np
-
+from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
@@ -9,16 +8,9 @@ from ._util import constant, require_dlarray
 from .reduce import sum_over
 
 
-def _checked(X, name):
-    require_dlarray(X, "X")
-    if X.dtype.kind != "f":
-        raise TypeError(f"{name}: X must be single or double; got {X.dtype}")
-    return X
-
-
 def relu(X):
     """max(X, 0); the derivative at 0 is taken as 0."""
-    _checked(X, "relu")
+    validate.floating(require_dlarray(X, "X"), "X", where="relu")
     xp = array_module(X.data)
     # The mask is built only if a gradient is asked for, so predict pays for one pass.
     return record(xp.maximum(X.data, 0), X.fmt, (X,),
@@ -27,16 +19,15 @@ def relu(X):
 
 def leakyrelu(X, scaleFactor=0.01):
     """X where X > 0, scaleFactor*X elsewhere (MATLAB's default scale 0.01)."""
-    _checked(X, "leakyrelu")
-    if not isinstance(scaleFactor, (int, float, np.integer, np.floating)) or isinstance(scaleFactor, bool):
-        raise TypeError(f"leakyrelu: scaleFactor must be a real number; got {type(scaleFactor).__name__}")
+    validate.floating(require_dlarray(X, "X"), "X", where="leakyrelu")
+    validate.real(scaleFactor, "scaleFactor", where="leakyrelu")
     slope = array_module(X.data).where(X.data > 0, 1, scaleFactor).astype(X.dtype)
     return record(X.data * slope, X.fmt, (X,), lambda g: (g * constant(slope, X.fmt),))
 
 
 def sigmoid(X):
     """1 / (1 + exp(-X)), computed without overflow for large |X|."""
-    _checked(X, "sigmoid")
+    validate.floating(require_dlarray(X, "X"), "X", where="sigmoid")
     xp = array_module(X.data)
     z = xp.exp(-xp.abs(X.data))
     data = xp.where(X.data >= 0, 1 / (1 + z), z / (1 + z)).astype(X.dtype)
@@ -46,7 +37,7 @@ def sigmoid(X):
 @namevalue
 def softmax(X, *, DataFormat=None):
     """Softmax over the 'C' dimension of a formatted dlarray (DataFormat labels an unformatted one)."""
-    _checked(X, "softmax")
+    validate.floating(require_dlarray(X, "X"), "X", where="softmax")
     if X.fmt and DataFormat:
         raise ValueError("softmax: DataFormat is only for unformatted input; X already has format " + repr(X.fmt))
     fmt = X.fmt or parse_format(DataFormat, "DataFormat")

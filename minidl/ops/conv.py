@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
@@ -17,7 +18,7 @@ from ..formats import canonical, canonical_permutation, parse_format
 from ..kernels import conv as conv_kernels
 from ..kernels import im2col as kernels
 from ..kernels.im2col import Window
-from ._util import as_dlarray, constant, require_float
+from ._util import as_dlarray, constant
 from .elementwise import _cast
 from .grouped_conv import grouped_dlconv
 from .matmul import mtimes
@@ -42,41 +43,20 @@ def col2im(cols, window, image_size, fmt):
 
 # -- argument handling shared with pool.py ------------------------------------------
 
-def integer_vector(value, name, count, minimum):
-    """``value`` (scalar or list) as a tuple of ``count`` ints >= minimum; a scalar is repeated."""
-    values = np.ravel(np.asarray(value, dtype=object))
-    if values.size == 1:
-        values = np.repeat(values, count)
-    ok = values.size == count and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) and float(v).is_integer() and v >= minimum
-        for v in values)
-    if not ok:
-        kind = "positive" if minimum > 0 else "nonnegative"
-        raise ValueError(f"{name} must be a {kind} integer or a vector of {count} of them; got {value!r}")
-    return tuple(int(v) for v in values)
-
-
 def image_window(shape, size, Stride, DilationFactor, Padding, size_name):
     """Window for an (H, W, ...) input from MATLAB's Stride, DilationFactor and Padding values.
 
     Padding is a scalar, [ph pw], [top bottom left right] or "same" (output ceil(in/stride),
     the odd pixel of padding at the bottom/right, as MATLAB).
     """
-    stride = integer_vector(Stride, "Stride", 2, 1)
-    dilation = integer_vector(DilationFactor, "DilationFactor", 2, 1)
-    if isinstance(Padding, str):
-        if Padding != "same":
-            raise ValueError(f"Padding must be 'same', a nonnegative integer, or a vector of 2 or 4 of them; "
-                             f"got {Padding!r}")
+    stride = validate.int_vector(Stride, "Stride", 2)
+    dilation = validate.int_vector(DilationFactor, "DilationFactor", 2)
+    mode, padding = validate.padding(Padding)
+    if mode == "same":
         padding = ()
         for n, f, s, d in zip(shape[:2], size, stride, dilation):
             total = max(-(-n // s) * s - s + d * (f - 1) + 1 - n, 0)
             padding += (total // 2, total - total // 2)
-    elif np.size(Padding) in (1, 2):
-        ph, pw = integer_vector(Padding, "Padding", 2, 0)
-        padding = (ph, ph, pw, pw)
-    else:
-        padding = integer_vector(Padding, "Padding", 4, 0)
     window = Window(size, stride, dilation, padding)
     Ho, Wo = window.output_size(*shape[:2])
     if Ho < 1 or Wo < 1:
@@ -109,7 +89,7 @@ def image_input(X, DataFormat, fname):
     if x.fmt not in ("SSCB", "SSC"):
         raise ValueError(f"{fname}: X must have two spatial 'S' dimensions, one 'C' and optionally one 'B' "
                          f"(format 'SSCB' or 'SSC', or unformatted data with DataFormat); X has format {x.fmt!r}")
-    require_float(x, "X")
+    validate.floating(x, "X")
     batched = x.fmt == "SSCB"
     if not batched:
         x = reshape_raw(x, x.shape + (1,), "SSCB")

@@ -1,7 +1,8 @@
 """fullyconnect: MATLAB's fully connected operation, weights * flatten(X) + bias."""
 import math
 
-from ._util import as_dlarray, require_float
+from .. import validate
+from ._util import as_dlarray
 from .matmul import mtimes
 from .norm import as_vector, checked_input
 from .shape import relabel, reshape_raw, transpose_raw
@@ -21,7 +22,7 @@ def fullyconnect(X, weights, bias):
     name = "fullyconnect"
     channel = checked_input(X, name, allowed="SCBT")
     W = as_dlarray(weights, like=X, argname="weights")
-    require_float(W, "weights")
+    validate.floating(W, "weights")
     in_size = math.prod(X.shape[:channel + 1])
     if W.ndim != 2:
         raise ValueError(f"{name}: weights must be an OutputSize x InputSize matrix; got size {W.shape}")

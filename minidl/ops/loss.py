@@ -4,17 +4,18 @@ Both return an unformatted scalar dlarray built from differentiable ops.
 """
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..backend import array_module
 from ..formats import find_dims, parse_format
-from ._util import as_dlarray, constant, require_dlarray, require_float
+from ._util import as_dlarray, constant, require_dlarray
 from .elementwise import log, maximum
 from .reduce import sum_over
 from .shape import label, reshape_raw
 
 
 def _predictions(Y, name, need_channel):
-    require_float(require_dlarray(Y, "Y"), "Y")
+    validate.floating(require_dlarray(Y, "Y"), "Y")
     if need_channel and not find_dims(Y.fmt, "C"):
         raise ValueError(f"{name}: Y must be a formatted dlarray with a 'C' (channel) dimension; "
                          f"its format is {Y.fmt!r}")
@@ -34,7 +35,7 @@ def _trimmed(shape):
 def _targets(T, Y, name):
     """T as a dlarray laid out like Y. An unformatted T is read in Y's dimension order, as MATLAB does."""
     T = as_dlarray(T, like=Y, argname="T")
-    require_float(T, "T")
+    validate.floating(T, "T")
     if T.fmt and T.fmt != Y.fmt:
         raise ValueError(f"{name}: T has format {T.fmt!r} but Y has format {Y.fmt!r}; they must match")
     if _trimmed(T.shape) != _trimmed(Y.shape):

@@ -8,15 +8,15 @@ first-order backward is fused too and whose higher derivatives go through the sa
 closed form written with differentiable ops.
 """
 import math
-import numbers
 
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
 from ..formats import find_dims
 from ..kernels import batchnorm as kernels
-from ._util import as_dlarray, constant, require_dlarray, require_float
+from ._util import as_dlarray, constant, require_dlarray
 from .elementwise import _cast, sqrt
 from .reduce import sum_over
 from .shape import broadcast_to, reshape_raw
@@ -26,7 +26,7 @@ MIN_EPSILON = 1e-5  # MATLAB refuses smaller values
 
 def checked_input(X, name, allowed="SCBTU"):
     """X as a non-empty float dlarray with a 'C' dimension; returns the 0-based channel axis."""
-    require_float(require_dlarray(X, "X"), "X")
+    validate.floating(require_dlarray(X, "X"), "X")
     channel = find_dims(X.fmt, "C")
     if not channel:
         raise ValueError(f"{name}: X must be a formatted dlarray with a 'C' (channel) dimension; "
@@ -45,7 +45,7 @@ def as_vector(p, n, like, argname, meaning):
     The reshape is differentiable, so the gradient for p comes back in p's own shape.
     """
     p = as_dlarray(p, like=like, argname=argname)
-    require_float(p, argname)
+    validate.floating(p, argname)
     if p.size != n or sum(d != 1 for d in p.shape) > 1:
         raise ValueError(f"{argname} must be a vector with {n} elements ({meaning}); got size {p.shape}")
     return reshape_raw(p, (n,), "")
@@ -55,14 +55,6 @@ def _per_channel(v, X, channel):
     """A channel vector shaped to broadcast against X along its channel axis."""
     shape = tuple(n if i == channel else 1 for i, n in enumerate(X.shape))
     return reshape_raw(v, shape, X.fmt)
-
-
-def _epsilon(Epsilon, name):
-    if not isinstance(Epsilon, numbers.Real) or isinstance(Epsilon, bool):
-        raise TypeError(f"{name}: Epsilon must be a real number; got {type(Epsilon).__name__}")
-    if not Epsilon >= MIN_EPSILON or not math.isfinite(Epsilon):
-        raise ValueError(f"{name}: Epsilon must be a finite number >= {MIN_EPSILON:g}; got {Epsilon!r}")
-    return float(Epsilon)
 
 
 def _centre(x, axes):
@@ -97,7 +89,7 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     """
     name = "batchnorm"
     channel = checked_input(X, name)
-    eps = _epsilon(Epsilon, name)
+    eps = validate.real(Epsilon, "Epsilon", MIN_EPSILON, where=name)
     C = X.shape[channel]
     offset = as_dlarray(offset, like=X, argname="offset")
     scale = as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X")
@@ -153,14 +145,6 @@ def _training_gradients(g, X, scale, channel, eps):
     return dX, reshape_raw(sum_over(g * xhat, axes), C, ""), reshape_raw(sum_over(g, axes), C, "")
 
 
-def _decay(value, argname):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"batchnorm_running_update: {argname} must be a real number; got {type(value).__name__}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"batchnorm_running_update: {argname} must lie in [0, 1]; got {value!r}")
-    return float(value)
-
-
 @namevalue
 def batchnorm_running_update(trainedMean, trainedVariance, mu, sigmaSq, *, MeanDecay=0.1, VarianceDecay=0.1):
     """Running statistics after one training mini-batch: ``new = decay*batch + (1 - decay)*old``.
@@ -173,14 +157,15 @@ def batchnorm_running_update(trainedMean, trainedVariance, mu, sigmaSq, *, MeanD
     nothing we could read establishes a correction, and this form needs no M. It
     also makes the running variance the very statistic the training pass normalised with.
     """
+    decays = [validate.real(value, argname, 0, 1, where="batchnorm_running_update")
+              for value, argname in ((MeanDecay, "MeanDecay"), (VarianceDecay, "VarianceDecay"))]
     updated = []
-    for old, new, factor, old_name, new_name in (
-            (trainedMean, mu, _decay(MeanDecay, "MeanDecay"), "trainedMean", "mu"),
-            (trainedVariance, sigmaSq, _decay(VarianceDecay, "VarianceDecay"), "trainedVariance", "sigmaSq")):
+    for old, new, factor, old_name, new_name in ((trainedMean, mu, decays[0], "trainedMean", "mu"),
+                                                 (trainedVariance, sigmaSq, decays[1], "trainedVariance", "sigmaSq")):
         new = as_dlarray(new, argname=new_name)
         old = as_dlarray(old, like=new, argname=old_name)
         for value, argname in ((old, old_name), (new, new_name)):
-            require_float(value, argname)
+            validate.floating(value, argname)
         if new.size != old.size:
             raise ValueError(f"batchnorm_running_update: {new_name} has {new.size} elements but {old_name} "
                              f"has {old.size}; they must hold one value per channel each")
@@ -190,16 +175,12 @@ def batchnorm_running_update(trainedMean, trainedVariance, mu, sigmaSq, *, MeanD
 
 def _groups(numGroups, C):
     if isinstance(numGroups, str):
-        options = {"all-channels": 1, "channel-wise": C}
-        if numGroups not in options:
-            raise ValueError(f"groupnorm: numGroups must be a positive integer, 'all-channels' or 'channel-wise'; "
-                             f"got {numGroups!r}")
-        return options[numGroups]
-    if not isinstance(numGroups, numbers.Integral) or isinstance(numGroups, bool):
-        raise TypeError(f"groupnorm: numGroups must be a positive integer or a string; got {type(numGroups).__name__}")
-    if numGroups < 1 or C % numGroups:
-        raise ValueError(f"groupnorm: numGroups must be a positive divisor of the {C} channels of X; got {numGroups}")
-    return int(numGroups)
+        counts = {"all-channels": 1, "channel-wise": C}
+        return counts[validate.option(numGroups, "numGroups", tuple(counts), where="groupnorm")]
+    groups = validate.positive_int(numGroups, "numGroups", where="groupnorm")
+    if C % groups:
+        validate.refuse(ValueError, "numGroups", f"a divisor of the {C} channels of X", numGroups, "groupnorm")
+    return groups
 
 
 @namevalue
@@ -215,7 +196,7 @@ def groupnorm(X, numGroups, offset, scaleFactor, *, Epsilon=1e-5):
     """
     name = "groupnorm"
     channel = checked_input(X, name)
-    eps = _epsilon(Epsilon, name)
+    eps = validate.real(Epsilon, "Epsilon", MIN_EPSILON, where=name)
     C = X.shape[channel]
     G = _groups(numGroups, C)
     scale = _per_channel(as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X"), X, channel)

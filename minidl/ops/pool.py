@@ -3,12 +3,13 @@ import numbers
 
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..kernels import im2col as kernels
 from ._util import constant
-from .conv import im2col, image_input, image_output, image_window, integer_vector
+from .conv import im2col, image_input, image_output, image_window
 from .reduce import sum_over
 from .shape import reshape_raw
 
@@ -19,7 +20,7 @@ def _pooling_windows(X, poolsize, Stride, Padding, DataFormat, fname, pad_value)
     x, restore = image_input(X, DataFormat, fname)
     H, W, C, N = x.shape
     is_global = isinstance(poolsize, str) and poolsize == "global"
-    size = (H, W) if is_global else integer_vector(poolsize, "poolsize", 2, 1)
+    size = (H, W) if is_global else validate.int_vector(poolsize, "poolsize", 2)
     window = image_window(x.shape, size, Stride, 1, Padding, "poolsize")
     pt, pb, pl, pr = window.padding
     # Keeps every window overlapping the image, so a max never comes from padding alone.

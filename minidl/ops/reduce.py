@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from .. import validate
 from ..autodiff.trace import record
 from ..backend import array_module
 from ._util import constant, require_dlarray
@@ -26,11 +27,9 @@ def _axes(X, dim, name):
         first = next((i for i, n in enumerate(X.shape) if n != 1), 0)
         return ((first,) if X.ndim else ()), False
     dims = [dim] if not isinstance(dim, (list, tuple)) else list(dim)
-    for d in dims:
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
-            raise ValueError(f"{name}: dim must contain positive 1-based integers; got {dim!r}")
+    dims = [validate.positive_int(d, "dim", where=name) for d in dims]
     # Dimensions past the end are trailing singletons in MATLAB: nothing to reduce there.
-    return tuple(sorted({int(d) - 1 for d in dims if d <= X.ndim})), False
+    return tuple(sorted({d - 1 for d in dims if d <= X.ndim})), False
 
 
 def _reduced_shape(X, axes, drop):

@@ -1,8 +1,7 @@
 """Shape primitives: relabel/reshape, permute, broadcast/sum-to (adjoint pair), index/scatter (adjoint pair)."""
-import numbers
-
 import numpy as np
 
+from .. import validate
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
@@ -112,7 +111,8 @@ def reshape(X, *sz):
         raise ValueError(f"reshape needs an unformatted dlarray; X has format {X.fmt!r}. Use stripdims(X) first")
     if len(sz) == 1 and isinstance(sz[0], (list, tuple)):
         sz = tuple(sz[0])
-    sz = tuple(-1 if s is None or (isinstance(s, list) and not s) else _whole(s, "sz") for s in sz)
+    sz = tuple(-1 if s is None or (isinstance(s, list) and not s) else validate.integer(s, "sz", low=0, where="reshape")
+               for s in sz)
     reversed_axes = tuple(range(X.ndim))[::-1]
     flat = transpose_raw(X, reversed_axes, "")
     try:
@@ -127,19 +127,11 @@ def permute(X, order):
     require_dlarray(X, "X")
     if X.fmt:
         raise ValueError(f"permute needs an unformatted dlarray; X has format {X.fmt!r}. Use stripdims(X) first")
-    order = [_whole(k, "order") for k in order]
+    order = [validate.integer(k, "order", low=0, where="permute") for k in order]
     if sorted(order) != list(range(1, max(len(order), X.ndim) + 1)) or len(order) < X.ndim:
         raise ValueError(f"order must be a permutation of 1..{X.ndim} (1-based); got {order}")
     data = X if X.ndim == len(order) else reshape_raw(X, X.shape + (1,) * (len(order) - X.ndim), "")
     return transpose_raw(data, [k - 1 for k in order], "")
-
-
-def _whole(value, argname):
-    """A non-negative integer given as an int or an integer-valued float (MATLAB's sizes are doubles)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or value < 0 \
-            or not float(value).is_integer():
-        raise ValueError(f"{argname} must hold non-negative integers; got {value!r}")
-    return int(value)
 
 
 __all__ = ["reshape", "permute", "relabel"]

@@ -4,10 +4,9 @@ Defaults (MATLAB's are not all documented; ours are chosen and written here):
 LearnablesReductionGoal 0.3, LearnablesReductionIncrement 0.05, NumImportanceScoreIterations 20,
 NumFineTuningIterations 50, LearnRate 0.01, Momentum 0.9, MiniBatchSize 128 (array data only).
 """
-import numbers
-
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..autodiff import dlfeval, dlgradient
 from ..backend import to_device
@@ -20,19 +19,6 @@ from ..random import resolve
 from ..record import Record
 from .network import taylorPrunableNetwork, updatePrunables, updateScore
 from .rules import PRODUCES, rule_for
-
-
-def _fraction(value, argname, allow_zero=False):
-    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not real or not 0 <= value <= 1 or (value == 0 and not allow_zero):
-        raise ValueError(f"{argname} must be a number in {'[' if allow_zero else '('}0, 1]; got {value!r}")
-    return float(value)
-
-
-def _count(value, argname):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{argname} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _accuracy(net, validation):
@@ -48,7 +34,7 @@ def _queue(data, mini_batch_size, generator):
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(f"data must be a minibatchqueue or a tuple (X, T); got a tuple of {len(data)}")
-        return ArrayQueue(data[0], data[1], _count(mini_batch_size, "MiniBatchSize"), generator)
+        return ArrayQueue(data[0], data[1], validate.positive_int(mini_batch_size, "MiniBatchSize"), generator)
     if all(hasattr(data, m) for m in ("hasdata", "next", "reset", "shuffle")):
         return data
     raise TypeError(f"data must be a minibatchqueue or a tuple (X, T); got {type(data).__name__}")
@@ -104,16 +90,19 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
         raise TypeError(f"net must be a dlnetwork; got {type(net).__name__}")
     if not callable(lossFcn):
         raise TypeError(f"lossFcn must be callable; got {type(lossFcn).__name__}")
-    goal = _fraction(LearnablesReductionGoal, "LearnablesReductionGoal")
-    step = _fraction(LearnablesReductionIncrement, "LearnablesReductionIncrement")
-    score_iterations = _count(NumImportanceScoreIterations, "NumImportanceScoreIterations")
-    tune_iterations = _count(NumFineTuningIterations, "NumFineTuningIterations")
+    goal = validate.real(LearnablesReductionGoal, "LearnablesReductionGoal", 0, 1, low_open=True)
+    step = validate.real(LearnablesReductionIncrement, "LearnablesReductionIncrement", 0, 1,
+                         low_open=True)
+    score_iterations = validate.positive_int(NumImportanceScoreIterations, "NumImportanceScoreIterations")
+    tune_iterations = validate.positive_int(NumFineTuningIterations, "NumFineTuningIterations")
     if MaxToPrune is not None:
-        _count(MaxToPrune, "MaxToPrune")
+        validate.positive_int(MaxToPrune, "MaxToPrune")
+    validate.real(LearnRate, "LearnRate", 0, low_open=True)  # sgdmupdate's ranges, checked before any step
+    validate.real(Momentum, "Momentum", 0, 1)
     if (ValidationThreshold is None) != (ValidationData is None):
         raise ValueError("ValidationThreshold and ValidationData must be given together")
     if ValidationThreshold is not None:
-        _fraction(ValidationThreshold, "ValidationThreshold", allow_zero=True)
+        validate.real(ValidationThreshold, "ValidationThreshold", 0, 1)
         if not isinstance(ValidationData, tuple) or len(ValidationData) != 2:
             raise TypeError("ValidationData must be a tuple (X, T)")
     queue = _queue(data, MiniBatchSize, resolve(generator))

@@ -3,10 +3,10 @@
 Every function returns a new object; the one passed in stays usable, as MATLAB values do.
 """
 import copy
-import numbers
 
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..backend import array_module
 from ..dlarray import dlarray
@@ -224,8 +224,7 @@ def updatePrunables(prunableNet, *, MaxToPrune=8):
     index, and the accumulated scores are reset.
     """
     _check_prunable(prunableNet)
-    if not isinstance(MaxToPrune, numbers.Integral) or isinstance(MaxToPrune, bool) or MaxToPrune <= 0:
-        raise ValueError(f"MaxToPrune must be a positive integer; got {MaxToPrune!r}")
+    MaxToPrune = validate.positive_int(MaxToPrune, "MaxToPrune", where="updatePrunables")
     if prunableNet._score_count == 0:
         raise RuntimeError("updatePrunables needs importance scores: call updateScore on at least one "
                            "mini-batch first")

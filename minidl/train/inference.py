@@ -1,8 +1,7 @@
 """minibatchpredict and testnet: predictions and metrics of a network over mini-batches of data, as MATLAB."""
-import numbers
-
 import numpy as np
 
+from .. import validate
 from .._namevalue import namevalue
 from ..backend import array_module
 from ..data.datastore import Datastore
@@ -27,8 +26,7 @@ def minibatchpredict(net, data, *, MiniBatchSize=128):
     The scores come back as a plain array with observations first, as MATLAB's: N x K for a "CB" output
     (feed it to scores2label), otherwise the output's dimensions with the batch dimension moved first.
     """
-    if not isinstance(MiniBatchSize, numbers.Integral) or isinstance(MiniBatchSize, bool) or MiniBatchSize < 1:
-        raise ValueError(f"MiniBatchSize must be a positive integer; got {MiniBatchSize!r}")
+    MiniBatchSize = validate.positive_int(MiniBatchSize, "MiniBatchSize", where="minibatchpredict")
     net = _network(net)
     parts = []
     for X in _predictors(net, data, MiniBatchSize):

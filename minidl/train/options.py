@@ -9,9 +9,7 @@ OutputNetwork "auto" (the best validation iteration when ValidationData is given
 BatchNormalizationStatistics: minidl keeps the moving statistics ("moving"); MATLAB's "population"
 recomputation pass is not implemented and is refused by name.
 """
-import math
-import numbers
-
+from .. import validate
 from .._namevalue import namevalue
 
 _SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM", "rmsprop": "TrainingOptionsRMSProp"}
@@ -79,70 +77,45 @@ def trainingOptions(solverName, *, InitialLearnRate=None, MaxEpochs=30, MiniBatc
     ``Plots="training-progress"`` writes training-progress.png (loss and accuracy curves) into the
     current folder at the end of training; it needs matplotlib (the ``plot`` extra).
     """
-    if solverName not in _SOLVERS:
-        raise ValueError(f'solverName must be "sgdm", "adam" or "rmsprop"; got {solverName!r}')
+    solverName = validate.option(solverName, "solverName", tuple(_SOLVERS))
     if InitialLearnRate is None:
         InitialLearnRate = 0.01 if solverName == "sgdm" else 0.001
     if SquaredGradientDecayFactor is None:
         SquaredGradientDecayFactor = 0.999 if solverName == "adam" else 0.9
     values = {
-        "InitialLearnRate": _real(InitialLearnRate, "InitialLearnRate", 0, math.inf, open_low=True),
-        "MaxEpochs": _whole(MaxEpochs, "MaxEpochs"),
-        "MiniBatchSize": _whole(MiniBatchSize, "MiniBatchSize"),
+        "InitialLearnRate": validate.real(InitialLearnRate, "InitialLearnRate", 0, low_open=True),
+        "MaxEpochs": validate.positive_int(MaxEpochs, "MaxEpochs"),
+        "MiniBatchSize": validate.positive_int(MiniBatchSize, "MiniBatchSize"),
         "ValidationData": ValidationData,
-        "ValidationFrequency": _whole(ValidationFrequency, "ValidationFrequency"),
-        "LearnRateDropFactor": _real(LearnRateDropFactor, "LearnRateDropFactor", 0, 1),
-        "LearnRateDropPeriod": _whole(LearnRateDropPeriod, "LearnRateDropPeriod"),
-        "L2Regularization": _real(L2Regularization, "L2Regularization", 0, math.inf),
-        "Momentum": _real(Momentum, "Momentum", 0, 1),
-        "GradientDecayFactor": _real(GradientDecayFactor, "GradientDecayFactor", 0, 1, open_high=True),
-        "SquaredGradientDecayFactor": _real(SquaredGradientDecayFactor, "SquaredGradientDecayFactor", 0, 1,
-                                            open_high=True),
-        "Epsilon": _real(Epsilon, "Epsilon", 0, math.inf, open_low=True),
-        "Verbose": _flag(Verbose, "Verbose"),
-        "VerboseFrequency": _whole(VerboseFrequency, "VerboseFrequency"),
-        "ResetInputNormalization": _flag(ResetInputNormalization, "ResetInputNormalization"),
+        "ValidationFrequency": validate.positive_int(ValidationFrequency, "ValidationFrequency"),
+        "LearnRateDropFactor": validate.real(LearnRateDropFactor, "LearnRateDropFactor", 0, 1),
+        "LearnRateDropPeriod": validate.positive_int(LearnRateDropPeriod, "LearnRateDropPeriod"),
+        "L2Regularization": validate.real(L2Regularization, "L2Regularization", 0),
+        "Momentum": validate.real(Momentum, "Momentum", 0, 1),
+        "GradientDecayFactor": validate.real(GradientDecayFactor, "GradientDecayFactor", 0, 1, high_open=True),
+        "SquaredGradientDecayFactor": validate.real(SquaredGradientDecayFactor, "SquaredGradientDecayFactor", 0, 1,
+                                                    high_open=True),
+        "Epsilon": validate.real(Epsilon, "Epsilon", 0, low_open=True),
+        "Verbose": validate.flag(Verbose, "Verbose"),
+        "VerboseFrequency": validate.positive_int(VerboseFrequency, "VerboseFrequency"),
+        "ResetInputNormalization": validate.flag(ResetInputNormalization, "ResetInputNormalization"),
     }
     for name, value in (("Shuffle", Shuffle), ("LearnRateSchedule", LearnRateSchedule), ("Plots", Plots),
                         ("OutputNetwork", OutputNetwork),
                         ("BatchNormalizationStatistics", BatchNormalizationStatistics)):
-        if value not in _CHOICES[name]:
-            extra = (' (MATLAB\'s "population" pass after training is not implemented in minidl)'
-                     if name == "BatchNormalizationStatistics" else "")
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, _CHOICES[name]))}; got {value!r}{extra}")
-        values[name] = value
-    if OutputNetwork == "best-validation" and ValidationData is None:
+        if name == "BatchNormalizationStatistics" and isinstance(value, str) and value.lower() == "population":
+            raise ValueError('BatchNormalizationStatistics must be "moving"; got "population" (MATLAB\'s '
+                             'recomputation pass after training is not implemented in minidl)')
+        values[name] = validate.option(value, name, _CHOICES[name])
+    if values["OutputNetwork"] == "best-validation" and ValidationData is None:
         raise ValueError('OutputNetwork="best-validation" needs ValidationData')
     if Metrics not in (None, "accuracy", ("accuracy",), ["accuracy"]):
-        raise ValueError(f'Metrics must be None or "accuracy"; got {Metrics!r}')
+        validate.refuse(ValueError, "Metrics", 'None or "accuracy"', Metrics)
     values["Metrics"] = "accuracy" if Metrics else None
-    if Plots == "training-progress":
+    if values["Plots"] == "training-progress":
         try:
             import matplotlib  # noqa: F401  (only checked here; imported where the figure is drawn)
         except ImportError:
             raise ImportError('Plots="training-progress" needs matplotlib: pip install -e ".[plot]" '
                               '(or pip install matplotlib), or use Plots="none"') from None
     return TrainingOptions(solverName, values)
-
-
-def _real(value, name, low, high, open_low=False, open_high=False):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not (low < value if open_low else low <= value) \
-            or not (value < high if open_high else value <= high):
-        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-        raise ValueError(f"{name} must be in {interval}; got {value!r}")
-    return value
-
-
-def _whole(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _flag(value, name):
-    if value not in (True, False, 0, 1) or not isinstance(value, (bool, numbers.Integral)):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
