@@ -16,7 +16,7 @@ def _boom(x):
     """Identity whose backward rule must never run."""
     def vjp(g):
         raise AssertionError("vjp of a node off the target-to-y path was called")
-    return record(x.data, x.fmt, (x,), vjp)
+    return record(dlarray(x.data, x.fmt), (x,), vjp)
 
 
 def test_rosenbrock_value_and_gradient():
@@ -249,11 +249,11 @@ def test_inputs_are_unchanged(rng):
 # -- minidl.testing itself ---------------------------------------------------
 
 def _wrong_square(x):
-    return record(x.data ** 2, x.fmt, (x,), lambda g: (g * x * 3,))
+    return record(dlarray(x.data ** 2, x.fmt), (x,), lambda g: (g * x * 3,))
 
 
 def _cube_with_constant_backward(x):
-    return record(x.data ** 3, x.fmt, (x,), lambda g: (g * dlarray(3 * x.data ** 2),))
+    return record(dlarray(x.data ** 3, x.fmt), (x,), lambda g: (g * dlarray(3 * x.data ** 2),))
 
 
 def test_gradcheck_accepts_correct_gradients(rng):

@@ -1,5 +1,6 @@
 """dlgradient: reverse-mode walk over the recorded graph."""
 from .._namevalue import namevalue
+from ..dlarray import dlarray
 from .containers import flatten_dlarrays, rebuild
 from .trace import current_trace, is_traced, recording
 
@@ -9,7 +10,6 @@ _NOT_TRACED = ("Value to differentiate is not traced. It must be a traced real d
 
 
 def _check_value(y):
-    from ..dlarray import dlarray
     if not isinstance(y, dlarray):
         raise TypeError(f"dlgradient: y must be a dlarray; got {type(y).__name__}. {_NOT_TRACED}")
     if y.size != 1:
@@ -22,7 +22,6 @@ def _check_value(y):
 
 def _check_target(target, position):
     """TypeError naming the position of anything in ``target`` that is neither a dlarray nor a container."""
-    from ..dlarray import dlarray
     stack = [(target, position)]
     while stack:
         value, where = stack.pop()

@@ -50,7 +50,7 @@ def _pad(x, fmt):
 def _cast(x, dtype):
     if x.dtype == dtype:
         return x
-    return record(x.data.astype(dtype), x.fmt, (x,),
+    return record(dlarray._wrap(x.data.astype(dtype), x.fmt), (x,),
                   lambda g: (_cast(g, x.dtype) if x.dtype.kind == "f" else None,))
 
 
@@ -61,7 +61,7 @@ def _binary(a, b, compute, vjp):
     except ValueError as err:
         raise ValueError(f"Arrays have incompatible sizes {a.shape} and {b.shape} "
                          f"(formats {a.fmt or 'none'}): {err}") from None
-    return record(data, fmt, (a, b), lambda g, needs: vjp(g, a, b, needs), with_needs=True)
+    return record(dlarray._wrap(data, fmt), (a, b), lambda g, needs: vjp(g, a, b, needs), with_needs=True)
 
 
 def plus(A, B):
@@ -136,13 +136,14 @@ def _floating(X, name):
 
 def uminus(X):
     X = _floating(X, "uminus")
-    return record(-X.data, X.fmt, (X,), lambda g: (-g,))
+    return record(dlarray._wrap(-X.data, X.fmt), (X,), lambda g: (-g,))
 
 
 def _unary(X, name, fn, vjp):
     """Elementwise function; ``vjp(g, x, y)`` may use the output y."""
     X = _floating(X, name)
-    return record(fn(array_module(X.data), X.data), X.fmt, (X,), lambda g, y: (vjp(g, X, y),), with_output=True)
+    return record(dlarray._wrap(fn(array_module(X.data), X.data), X.fmt), (X,), lambda g, y: (vjp(g, X, y),),
+                  with_output=True)
 
 
 def exp(X):

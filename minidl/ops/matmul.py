@@ -35,7 +35,7 @@ def mtimes(A, B):
         # im2col columns of the input image) costs no product.
         return (mtimes(g, _swap_last(b2)) if needs[0] else None,
                 mtimes(_swap_last(a2), g) if needs[1] else None)
-    out = record(a2.data @ b2.data, "", (a2, b2), vjp, with_needs=True)
+    out = record(dlarray._wrap(a2.data @ b2.data), (a2, b2), vjp, with_needs=True)
     shape = out.shape
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autodiff.trace import record
 from ..backend import array_module
+from ..dlarray import dlarray
 from ._util import constant, require_dlarray
 from .shape import broadcast_to, reshape_raw
 
@@ -47,7 +48,7 @@ def sum_over(X, axes, drop=False):
     shape = _reduced_shape(X, axes, drop)
     fmt = "" if drop else X.fmt
     data = X.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else X.data.reshape(shape)
-    return record(data, fmt, (X,), lambda g: (broadcast_to(
+    return record(dlarray._wrap(data, fmt), (X,), lambda g: (broadcast_to(
         reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
 
 
@@ -81,7 +82,7 @@ def _extreme(X, dim, name, pick):
         spread = broadcast_to(reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt)
         return (spread * constant(hit, X.fmt),)
 
-    return record(keep.reshape(shape), "" if drop else X.fmt, (X,), vjp)
+    return record(dlarray._wrap(keep.reshape(shape), "" if drop else X.fmt), (X,), vjp)
 
 
 def max_over(X, dim=None):

@@ -16,7 +16,7 @@ def reshape_raw(x, shape, fmt):
     shape = tuple(shape)
     if tuple(x.shape) == shape and x.fmt == fmt:
         return x
-    return record(x.data.reshape(shape), fmt, (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
+    return record(dlarray._wrap(x.data.reshape(shape), fmt), (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
 
 
 def relabel(x, fmt):
@@ -26,7 +26,7 @@ def relabel(x, fmt):
 
 def identity(x):
     """A new dlarray with x's value and its own graph node."""
-    return record(x.data, x.fmt, (x,), lambda g: (g,))
+    return record(dlarray._wrap(x.data, x.fmt), (x,), lambda g: (g,))
 
 
 def label(x, fmt):
@@ -41,7 +41,7 @@ def transpose_raw(x, axes, fmt):
     if axes == tuple(range(len(axes))):
         return relabel(x, fmt)
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-    return record(x.data.transpose(axes), fmt, (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
+    return record(dlarray._wrap(x.data.transpose(axes), fmt), (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
 
 
 def broadcast_to(x, shape, fmt):
@@ -49,7 +49,7 @@ def broadcast_to(x, shape, fmt):
     if tuple(x.shape) == shape:
         return relabel(x, fmt)
     xp = array_module(x.data)
-    return record(xp.broadcast_to(x.data, shape), fmt, (x,), lambda g: (sum_to(g, x.shape, x.fmt),))
+    return record(dlarray._wrap(xp.broadcast_to(x.data, shape), fmt), (x,), lambda g: (sum_to(g, x.shape, x.fmt),))
 
 
 def sum_to(g, shape, fmt):
@@ -60,7 +60,7 @@ def sum_to(g, shape, fmt):
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     data = g.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.data.reshape(shape)
-    return record(data, fmt, (g,), lambda h: (broadcast_to(h, g.shape, g.fmt),))
+    return record(dlarray._wrap(data, fmt), (g,), lambda h: (broadcast_to(h, g.shape, g.fmt),))
 
 
 def _raw_key(key):
@@ -83,14 +83,14 @@ def index(x, key):
     key = _raw_key(key)
     data = x.data[key]
     fmt = x.fmt if x.fmt and _keeps_dims(key) else ""
-    return record(data, fmt, (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
+    return record(dlarray._wrap(data, fmt), (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
 
 
 def scatter(g, key, shape, fmt):
     """Zeros of ``shape`` with ``g`` added at ``key`` (repeated indices add up): adjoint of index."""
     out = array_module(g.data).zeros(shape, dtype=g.dtype)
     scatter_add(out, key, g.data)
-    return record(out, fmt, (g,), lambda h: (index(h, key),))
+    return record(dlarray._wrap(out, fmt), (g,), lambda h: (index(h, key),))
 
 
 def concatenate(xs, axis, fmt):
@@ -102,7 +102,7 @@ def concatenate(xs, axis, fmt):
     def vjp(g):
         return tuple(index(g, tuple(slice(a, b) if d == axis else slice(None) for d in range(g.ndim)))
                      for a, b in zip(bounds[:-1], bounds[1:]))
-    return record(data, fmt, tuple(xs), vjp)
+    return record(dlarray._wrap(data, fmt), tuple(xs), vjp)
 
 
 def reshape(X, *sz):
