@@ -95,7 +95,6 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             raise RuntimeError("dlgradient: the trace of this value was released by a previous dlgradient call. "
                                "Call the first dlgradient with RetainData=true to compute more gradients.")
 
-    from ..ops.shape import sum_to
     grads = {id(y._node): y.ones_like()}
     with recording(bool(EnableHigherDerivatives)):
         for node in reversed(order):
@@ -107,7 +106,9 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             for x, gx, needed in zip(node.inputs, input_grads, needs):
                 if gx is None or not needed:
                     continue
-                gx = sum_to(gx, x.shape, x.fmt)
+                if gx.shape != x.shape or gx.fmt != x.fmt:  # a rule that broadcasts sums its gradient back
+                    raise RuntimeError(f"dlgradient: a backward rule returned a gradient of size {gx.shape} "
+                                       f"(format {gx.fmt!r}) for an input of size {x.shape} (format {x.fmt!r})")
                 key = id(x._node)
                 grads[key] = gx if key not in grads else grads[key] + gx
             if not RetainData and not EnableHigherDerivatives:

@@ -86,7 +86,8 @@ def record(out, inputs, vjp, with_output=False, with_needs=False):
     """Attach a graph node to ``out``, the new dlarray an op built, when a traced input is being recorded.
 
     Returns ``out``. ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient
-    per input. Building ``out`` is the op's business, so this floor never constructs dlarrays.
+    per input, of that input's size and format (a rule whose op broadcasts sums its gradient
+    back). Building ``out`` is the op's business, so this floor never constructs dlarrays.
     With ``with_output=True`` the rule is called as ``vjp(g, out)`` with the result
     itself, held weakly so that the graph has no reference cycle (memory is freed
     at once, not at the next garbage collection). With ``with_needs=True`` it also

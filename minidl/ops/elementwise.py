@@ -12,7 +12,7 @@ from ..backend import array_module
 from ..dlarray import dlarray
 from ..formats import broadcast_formats, expanded_shape
 from ._util import as_dlarray, constant, require_dlarray
-from .shape import reshape_raw
+from .shape import reshape_raw, sum_to
 
 
 def _common_dtype(a, b):
@@ -61,7 +61,12 @@ def _binary(a, b, compute, vjp):
     except ValueError as err:
         raise ValueError(f"Arrays have incompatible sizes {a.shape} and {b.shape} "
                          f"(formats {a.fmt or 'none'}): {err}") from None
-    return record(dlarray._wrap(data, fmt), (a, b), lambda g, needs: vjp(g, a, b, needs), with_needs=True)
+
+    def unbroadcast(g, needs):
+        # The operands broadcast against each other, so each gradient sums back to its operand's size.
+        return tuple(None if gx is None or not need else sum_to(gx, x.shape, x.fmt)
+                     for gx, x, need in zip(vjp(g, a, b, needs), (a, b), needs))
+    return record(dlarray._wrap(data, fmt), (a, b), unbroadcast, with_needs=True)
 
 
 def plus(A, B):

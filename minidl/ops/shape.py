@@ -53,7 +53,7 @@ def broadcast_to(x, shape, fmt):
 
 
 def sum_to(g, shape, fmt):
-    """Sum ``g`` down to ``shape`` under NumPy broadcasting rules: the one place gradients are un-broadcast."""
+    """Sum ``g`` down to ``shape`` under NumPy broadcasting rules: un-broadcasts the gradient of a broadcast operand."""
     shape = tuple(shape)
     if tuple(g.shape) == shape:
         return relabel(g, fmt)
