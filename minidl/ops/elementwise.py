@@ -170,29 +170,3 @@ def abs(X):
 
 def tanh(X):
     return _unary(X, "tanh", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y))
-
-
-def _reduction_or_pair(X, Y, dim, name):
-    """True for MATLAB's reduction forms max(X), max(X, [], dim), max(X, dim=...)."""
-    if Y is None or (isinstance(Y, (list, tuple)) and len(Y) == 0):
-        return True
-    if dim is not None:
-        raise ValueError(f"{name}: give either a second array or a dimension, not both "
-                         f"(use {name}(X, [], dim) for a reduction)")
-    return False
-
-
-def max(X, Y=None, dim=None):
-    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X)``, ``max(X, [], dim)``, ``max(X, dim=...)`` a reduction."""
-    if _reduction_or_pair(X, Y, dim, "max"):
-        from .reduce import max_over
-        return max_over(X, dim)
-    return maximum(X, Y)
-
-
-def min(X, Y=None, dim=None):
-    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X)``, ``min(X, [], dim)``, ``min(X, dim=...)`` a reduction."""
-    if _reduction_or_pair(X, Y, dim, "min"):
-        from .reduce import min_over
-        return min_over(X, dim)
-    return minimum(X, Y)

@@ -1,5 +1,7 @@
 """Reductions with MATLAB's dimension rules: sum, mean, max, min over dimensions.
 
+``max``/``min`` also take MATLAB's two-array form, which is elementwise.
+
 ``dim`` is 1-based (an int or a list of ints) and keeps the reduced dimensions as
 singletons, so formats survive; ``dim="all"`` reduces to an unformatted scalar;
 ``dim=None`` means MATLAB's default, the first dimension whose size is not 1.
@@ -13,6 +15,7 @@ from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
 from ._util import constant, require_dlarray
+from .elementwise import _cast, maximum, minimum
 from .shape import broadcast_to, reshape_raw
 
 
@@ -43,7 +46,6 @@ def _reduced_shape(X, axes, drop):
 def sum_over(X, axes, drop=False):
     """Differentiable sum over 0-based axes; keeps singletons unless ``drop``. Logical sums to double."""
     if X.dtype.kind != "f":
-        from .elementwise import _cast
         X = _cast(X, np.float64)
     shape = _reduced_shape(X, axes, drop)
     fmt = "" if drop else X.fmt
@@ -91,3 +93,27 @@ def max_over(X, dim=None):
 
 def min_over(X, dim=None):
     return _extreme(X, dim, "min", "min")
+
+
+def _reduction_or_pair(X, Y, dim, name):
+    """True for MATLAB's reduction forms max(X), max(X, [], dim), max(X, dim=...)."""
+    if Y is None or (isinstance(Y, (list, tuple)) and len(Y) == 0):
+        return True
+    if dim is not None:
+        raise ValueError(f"{name}: give either a second array or a dimension, not both "
+                         f"(use {name}(X, [], dim) for a reduction)")
+    return False
+
+
+def max(X, Y=None, dim=None):
+    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X)``, ``max(X, [], dim)``, ``max(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "max"):
+        return max_over(X, dim)
+    return maximum(X, Y)
+
+
+def min(X, Y=None, dim=None):
+    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X)``, ``min(X, [], dim)``, ``min(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "min"):
+        return min_over(X, dim)
+    return minimum(X, Y)

@@ -24,6 +24,11 @@ def relabel(x, fmt):
     return reshape_raw(x, x.shape, fmt)
 
 
+def stripdims(X):
+    """X without its dimension labels; the data keep their canonical order and trace."""
+    return relabel(require_dlarray(X, "X"), "")
+
+
 def identity(x):
     """A new dlarray with x's value and its own graph node."""
     return record(dlarray._wrap(x.data, x.fmt), (x,), lambda g: (g,))
@@ -142,4 +147,4 @@ def _whole(value, argname):
     return int(value)
 
 
-__all__ = ["reshape", "permute", "relabel"]
+__all__ = ["reshape", "permute", "relabel", "stripdims"]
