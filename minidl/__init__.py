@@ -1,11 +1,12 @@
 """minidl: MATLAB's Deep Learning Toolbox API on NumPy (CPU) and CuPy (GPU)."""
+from . import ops  # first: installs dlarray's operators (minidl/ops/operators.py)
 from .autodiff import dlfeval, dlgradient
-from .dlarray import dims, dlarray, extractdata, finddim, numel, size, stripdims
+from .dlarray import dims, dlarray, extractdata, finddim, numel, size
 from .ops.activation import leakyrelu, relu, sigmoid, softmax
-from .ops.elementwise import abs, exp, log, max, maximum, min, minimum, sqrt, tanh
+from .ops.elementwise import abs, exp, log, maximum, minimum, sqrt, tanh
 from .ops.matmul import mtimes
-from .ops.reduce import mean, sum
-from .ops.shape import permute, reshape
+from .ops.reduce import max, mean, min, sum
+from .ops.shape import permute, reshape, stripdims
 from .ops.fc import fullyconnect
 from .ops.loss import crossentropy, mse
 from .ops.norm import batchnorm, batchnorm_running_update, groupnorm

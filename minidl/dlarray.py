@@ -1,4 +1,9 @@
-"""dlarray: one NumPy/CuPy array plus MATLAB's dimension labels."""
+"""dlarray: one NumPy/CuPy array plus MATLAB's dimension labels.
+
+This floor holds data and formats only. The operators (``+``, ``@``, comparisons, indexing,
+``.T``) and the dlarray-from-dlarray constructor are differentiable ops: minidl.ops installs
+them on the class when it is imported (ops/operators.py), which ``import minidl`` does.
+"""
 import numpy as np
 
 from .backend import array_module
@@ -56,8 +61,7 @@ class dlarray:
         fmt = parse_format(fmt)
         if isinstance(X, dlarray):
             # A copy of X (trace kept); with fmt, the labels replace X's labels, as in MATLAB.
-            from .ops.shape import label
-            out = label(X, fmt) if fmt else X._copy()
+            out = dlarray._copy_with_format(X, fmt)  # installed by minidl.ops
             self._data, self._fmt, self._node = out._data, out._fmt, out._node
             return
         data = as_array(X)
@@ -84,13 +88,6 @@ class dlarray:
 
     def _untraced(self):
         return dlarray._wrap(self._data, self._fmt)
-
-    def _copy(self):
-        """Same value; traced values get their own node, so no two dlarrays share one."""
-        if self._node is None:
-            return self._untraced()
-        from .ops.shape import identity
-        return identity(self)
 
     def ones_like(self):
         return dlarray._wrap(array_module(self._data).ones_like(self._data), self._fmt)
@@ -123,11 +120,6 @@ class dlarray:
     @property
     def dtype(self):
         return self._data.dtype
-
-    @property
-    def T(self):
-        from .ops.shape import permute
-        return permute(self, [2, 1])
 
     def __len__(self):
         return self.shape[0]
@@ -162,95 +154,13 @@ class dlarray:
 
     __str__ = __repr__
 
-    # -- operators (all differentiable ones go through minidl.ops) ---------
-    def __add__(self, other):
-        from .ops.elementwise import plus
-        return plus(self, other)
-
-    def __radd__(self, other):
-        from .ops.elementwise import plus
-        return plus(other, self)
-
-    def __sub__(self, other):
-        from .ops.elementwise import minus
-        return minus(self, other)
-
-    def __rsub__(self, other):
-        from .ops.elementwise import minus
-        return minus(other, self)
-
-    def __mul__(self, other):
-        from .ops.elementwise import times
-        return times(self, other)
-
-    def __rmul__(self, other):
-        from .ops.elementwise import times
-        return times(other, self)
-
-    def __truediv__(self, other):
-        from .ops.elementwise import rdivide
-        return rdivide(self, other)
-
-    def __rtruediv__(self, other):
-        from .ops.elementwise import rdivide
-        return rdivide(other, self)
-
-    def __pow__(self, other):
-        from .ops.elementwise import power
-        return power(self, other)
-
-    def __rpow__(self, other):
-        from .ops.elementwise import power
-        return power(other, self)
-
-    def __neg__(self):
-        from .ops.elementwise import uminus
-        return uminus(self)
-
+    # -- operators: the differentiable ones are installed by minidl.ops ---------
     def __pos__(self):
         return self
-
-    def __matmul__(self, other):
-        from .ops.matmul import mtimes
-        return mtimes(self, other)
-
-    def __rmatmul__(self, other):
-        from .ops.matmul import mtimes
-        return mtimes(other, self)
-
-    def __getitem__(self, key):
-        from .ops.shape import index
-        return index(self, key)
 
     def __setitem__(self, key, value):
         raise TypeError("dlarray is a value: build a new array instead of assigning into one "
                         "(e.g. X * mask, or dlarray(newdata, dims(X)))")
-
-    def __lt__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "less")
-
-    def __le__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "less_equal")
-
-    def __gt__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "greater")
-
-    def __ge__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "greater_equal")
-
-    def __eq__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "equal")
-
-    def __ne__(self, other):
-        from .ops.elementwise import compare
-        return compare(self, other, "not_equal")
-
-    __hash__ = object.__hash__
 
 
 def dims(X):
@@ -264,12 +174,6 @@ def finddim(X, label):
     if len(label) != 1:
         raise ValueError(f"label must be a single dimension label; got {label!r}")
     return [i + 1 for i in find_dims(_check(X, "X")._fmt, label)]
-
-
-def stripdims(X):
-    """X without its dimension labels; the data keep their canonical order and trace."""
-    from .ops.shape import relabel
-    return relabel(_check(X, "X"), "")
 
 
 def extractdata(X):

@@ -16,7 +16,7 @@ def _boom(x):
     """Identity whose backward rule must never run."""
     def vjp(g):
         raise AssertionError("vjp of a node off the target-to-y path was called")
-    return record(x.data, x.fmt, (x,), vjp)
+    return record(dlarray(x.data, x.fmt), (x,), vjp)
 
 
 def test_rosenbrock_value_and_gradient():
@@ -246,14 +246,36 @@ def test_inputs_are_unchanged(rng):
     np.testing.assert_array_equal(A, before)
 
 
+
+def test_broadcast_operands_get_gradients_of_their_own_size():
+    # d/da sum(a * b) for a (C=2, B=1) and b (C=1, B=3): each operand's gradient sums over what it was broadcast along.
+    a, b = np.array([[1.0], [2.0]]), np.array([[1.0, 10.0, 100.0]])
+
+    def fun(a, b):
+        return dlgradient(dl.sum(a * b, "all"), a, b)
+
+    ga, gb = dlfeval(fun, dlarray(a, "CB"), dlarray(b, "CB"))
+    assert (ga.shape, ga.fmt, gb.shape, gb.fmt) == ((2, 1), "CB", (1, 3), "CB")
+    np.testing.assert_array_equal(extractdata(ga), [[111.0], [111.0]])
+    np.testing.assert_array_equal(extractdata(gb), [[3.0, 3.0, 3.0]])
+
+
+def test_a_backward_rule_of_the_wrong_size_is_reported():
+    def fun(x):
+        y = record(dlarray(x.data * 1, x.fmt), (x,), lambda g: (dl.sum(g, 1),))  # forgets its input's size
+        return dlgradient(dl.sum(y, "all"), x)
+
+    with pytest.raises(RuntimeError, match=r"gradient of size \(1, 2\).*input of size \(3, 2\)"):
+        dlfeval(fun, dlarray(np.ones((3, 2)), "CB"))
+
 # -- minidl.testing itself ---------------------------------------------------
 
 def _wrong_square(x):
-    return record(x.data ** 2, x.fmt, (x,), lambda g: (g * x * 3,))
+    return record(dlarray(x.data ** 2, x.fmt), (x,), lambda g: (g * x * 3,))
 
 
 def _cube_with_constant_backward(x):
-    return record(x.data ** 3, x.fmt, (x,), lambda g: (g * dlarray(3 * x.data ** 2),))
+    return record(dlarray(x.data ** 3, x.fmt), (x,), lambda g: (g * dlarray(3 * x.data ** 2),))
 
 
 def test_gradcheck_accepts_correct_gradients(rng):

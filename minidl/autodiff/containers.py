@@ -1,9 +1,5 @@
 """Walking nested containers of dlarrays (lists, tuples, dicts, tables, networks)."""
-
-
-def _is_dlarray(x):
-    from ..dlarray import dlarray
-    return isinstance(x, dlarray)
+from ..dlarray import dlarray
 
 
 def map_dlarrays(obj, fn):
@@ -12,7 +8,7 @@ def map_dlarrays(obj, fn):
     Objects that hold dlarrays (Table, dlnetwork, ...) take part by defining
     ``_map_dlarrays(fn)`` that returns a new object of the same kind.
     """
-    if _is_dlarray(obj):
+    if isinstance(obj, dlarray):
         return fn(obj)
     if isinstance(obj, list):
         return [map_dlarrays(v, fn) for v in obj]
@@ -28,7 +24,7 @@ def map_dlarrays(obj, fn):
 
 def is_container(obj):
     """True for a dlarray or anything map_dlarrays walks into."""
-    return _is_dlarray(obj) or isinstance(obj, (list, tuple, dict)) or hasattr(obj, "_map_dlarrays")
+    return isinstance(obj, (dlarray, list, tuple, dict)) or hasattr(obj, "_map_dlarrays")
 
 
 def flatten_dlarrays(obj):

@@ -1,5 +1,6 @@
 """dlgradient: reverse-mode walk over the recorded graph."""
 from .._namevalue import namevalue
+from ..dlarray import dlarray
 from .containers import flatten_dlarrays, rebuild
 from .trace import current_trace, is_traced, recording
 
@@ -9,7 +10,6 @@ _NOT_TRACED = ("Value to differentiate is not traced. It must be a traced real d
 
 
 def _check_value(y):
-    from ..dlarray import dlarray
     if not isinstance(y, dlarray):
         raise TypeError(f"dlgradient: y must be a dlarray; got {type(y).__name__}. {_NOT_TRACED}")
     if y.size != 1:
@@ -22,7 +22,6 @@ def _check_value(y):
 
 def _check_target(target, position):
     """TypeError naming the position of anything in ``target`` that is neither a dlarray nor a container."""
-    from ..dlarray import dlarray
     stack = [(target, position)]
     while stack:
         value, where = stack.pop()
@@ -96,7 +95,6 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             raise RuntimeError("dlgradient: the trace of this value was released by a previous dlgradient call. "
                                "Call the first dlgradient with RetainData=true to compute more gradients.")
 
-    from ..ops.shape import sum_to
     grads = {id(y._node): y.ones_like()}
     with recording(bool(EnableHigherDerivatives)):
         for node in reversed(order):
@@ -108,7 +106,9 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
             for x, gx, needed in zip(node.inputs, input_grads, needs):
                 if gx is None or not needed:
                     continue
-                gx = sum_to(gx, x.shape, x.fmt)
+                if gx.shape != x.shape or gx.fmt != x.fmt:  # a rule that broadcasts sums its gradient back
+                    raise RuntimeError(f"dlgradient: a backward rule returned a gradient of size {gx.shape} "
+                                       f"(format {gx.fmt!r}) for an input of size {x.shape} (format {x.fmt!r})")
                 key = id(x._node)
                 grads[key] = gx if key not in grads else grads[key] + gx
             if not RetainData and not EnableHigherDerivatives:

@@ -82,18 +82,18 @@ def dlfeval(fun, *args, **kwargs):
     return map_dlarrays(result, lambda x: x._untraced())
 
 
-def record(data, fmt, inputs, vjp, with_output=False, with_needs=False):
-    """Wrap an op's result; attach a graph node when a traced input is being recorded.
+def record(out, inputs, vjp, with_output=False, with_needs=False):
+    """Attach a graph node to ``out``, the new dlarray an op built, when a traced input is being recorded.
 
-    ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient per input.
+    Returns ``out``. ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient
+    per input, of that input's size and format (a rule whose op broadcasts sums its gradient
+    back). Building ``out`` is the op's business, so this floor never constructs dlarrays.
     With ``with_output=True`` the rule is called as ``vjp(g, out)`` with the result
     itself, held weakly so that the graph has no reference cycle (memory is freed
     at once, not at the next garbage collection). With ``with_needs=True`` it also
     receives ``needs`` (one bool per input, see :class:`Node`) as its last argument,
     so that it can skip the work for gradients nobody asked for.
     """
-    from ..dlarray import dlarray
-    out = dlarray._wrap(data, fmt)
     if _active and _active[-1].recording and any(is_traced(x) for x in inputs):
         rule = vjp
         if with_output:

@@ -18,7 +18,7 @@ def as_dlarray(x, like=None, argname="X"):
             data = xp.asarray(data, dtype=target)
         elif array_module(data) is not xp:  # host data for a device operand moves there, type kept
             data = xp.asarray(data)
-    return dlarray._wrap(data, "")
+    return dlarray._wrap(data)
 
 
 def require_dlarray(x, argname, where=None):

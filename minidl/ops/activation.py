@@ -3,6 +3,7 @@ from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
+from ..dlarray import dlarray
 from ..formats import find_dims, parse_format
 from ._util import constant, require_dlarray
 from .reduce import sum_over
@@ -13,7 +14,7 @@ def relu(X):
     validate.floating(require_dlarray(X, "X"), "X", where="relu")
     xp = array_module(X.data)
     # The mask is built only if a gradient is asked for, so predict pays for one pass.
-    return record(xp.maximum(X.data, 0), X.fmt, (X,),
+    return record(dlarray._wrap(xp.maximum(X.data, 0), X.fmt), (X,),
                   lambda g: (g * constant((X.data > 0).astype(X.dtype), X.fmt),))
 
 
@@ -22,7 +23,7 @@ def leakyrelu(X, scaleFactor=0.01):
     validate.floating(require_dlarray(X, "X"), "X", where="leakyrelu")
     validate.real(scaleFactor, "scaleFactor", where="leakyrelu")
     slope = array_module(X.data).where(X.data > 0, 1, scaleFactor).astype(X.dtype)
-    return record(X.data * slope, X.fmt, (X,), lambda g: (g * constant(slope, X.fmt),))
+    return record(dlarray._wrap(X.data * slope, X.fmt), (X,), lambda g: (g * constant(slope, X.fmt),))
 
 
 def sigmoid(X):
@@ -31,7 +32,7 @@ def sigmoid(X):
     xp = array_module(X.data)
     z = xp.exp(-xp.abs(X.data))
     data = xp.where(X.data >= 0, 1 / (1 + z), z / (1 + z)).astype(X.dtype)
-    return record(data, X.fmt, (X,), lambda g, y: (g * y * (1 - y),), with_output=True)
+    return record(dlarray._wrap(data, X.fmt), (X,), lambda g, y: (g * y * (1 - y),), with_output=True)
 
 
 @namevalue
@@ -54,4 +55,5 @@ def softmax(X, *, DataFormat=None):
     e = xp.exp(shifted)
     data = e / e.sum(axis=axis, keepdims=True)
     # dX = Y * (g - sum_c(g * Y)), written with differentiable ops.
-    return record(data, X.fmt, (X,), lambda g, y: (y * (g - sum_over(g * y, (axis,))),), with_output=True)
+    return record(dlarray._wrap(data, X.fmt), (X,), lambda g, y: (y * (g - sum_over(g * y, (axis,))),),
+                  with_output=True)

@@ -31,13 +31,13 @@ from .shape import relabel, reshape_raw, transpose_raw
 def im2col(x, window, pad_value=0.0):
     """Unformatted (N, Ho, Wo, FH, FW, C) window rows of the (H, W, C, N) image dlarray ``x``."""
     H, W = x.shape[:2]
-    return record(kernels.im2col(x.data, window, pad_value), "", (x,),
+    return record(dlarray._wrap(kernels.im2col(x.data, window, pad_value)), (x,),
                   lambda g: (col2im(g, window, (H, W), x.fmt),))
 
 
 def col2im(cols, window, image_size, fmt):
     """(H, W, C, N) image dlarray formatted ``fmt`` summing the columns back: adjoint of im2col."""
-    return record(kernels.col2im(cols.data, window, image_size), fmt, (cols,),
+    return record(dlarray._wrap(kernels.col2im(cols.data, window, image_size), fmt), (cols,),
                   lambda g: (im2col(g, window),))
 
 
@@ -75,7 +75,7 @@ def image_input(X, DataFormat, fname):
         if isinstance(X, dlarray) and X.fmt:
             raise ValueError(f"{fname}: DataFormat is only for unformatted X; X already has format {X.fmt!r}")
         fmt = parse_format(DataFormat, "DataFormat")
-        x = X if isinstance(X, dlarray) else dlarray._wrap(as_array(X, "X"), "")
+        x = X if isinstance(X, dlarray) else dlarray._wrap(as_array(X, "X"))
         if x.ndim > len(fmt):
             raise ValueError(f"{fname}: DataFormat {fmt!r} has {len(fmt)} labels but X has {x.ndim} dimensions")
         perm = canonical_permutation(fmt)
@@ -172,7 +172,7 @@ def _convolve(x, w_mat, b, window):
             dx, dw = (None if dx is None else constant(dx, x.fmt)), (None if dw is None else constant(dw))
         db = sum_over(g, (0,)) if b is not None and needs[2] else None
         return dx, dw, db
-    return record(y, "", inputs, vjp, with_needs=True)
+    return record(dlarray._wrap(y), inputs, vjp, with_needs=True)
 
 
 def _rows_shape(x, window):

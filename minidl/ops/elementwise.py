@@ -12,7 +12,7 @@ from ..backend import array_module
 from ..dlarray import dlarray
 from ..formats import broadcast_formats, expanded_shape
 from ._util import as_dlarray, constant, require_dlarray
-from .shape import reshape_raw
+from .shape import reshape_raw, sum_to
 
 
 def _common_dtype(a, b):
@@ -50,7 +50,7 @@ def _pad(x, fmt):
 def _cast(x, dtype):
     if x.dtype == dtype:
         return x
-    return record(x.data.astype(dtype), x.fmt, (x,),
+    return record(dlarray._wrap(x.data.astype(dtype), x.fmt), (x,),
                   lambda g: (_cast(g, x.dtype) if x.dtype.kind == "f" else None,))
 
 
@@ -61,7 +61,12 @@ def _binary(a, b, compute, vjp):
     except ValueError as err:
         raise ValueError(f"Arrays have incompatible sizes {a.shape} and {b.shape} "
                          f"(formats {a.fmt or 'none'}): {err}") from None
-    return record(data, fmt, (a, b), lambda g, needs: vjp(g, a, b, needs), with_needs=True)
+
+    def unbroadcast(g, needs):
+        # The operands broadcast against each other, so each gradient sums back to its operand's size.
+        return tuple(None if gx is None or not need else sum_to(gx, x.shape, x.fmt)
+                     for gx, x, need in zip(vjp(g, a, b, needs), (a, b), needs))
+    return record(dlarray._wrap(data, fmt), (a, b), unbroadcast, with_needs=True)
 
 
 def plus(A, B):
@@ -136,13 +141,14 @@ def _floating(X, name):
 
 def uminus(X):
     X = _floating(X, "uminus")
-    return record(-X.data, X.fmt, (X,), lambda g: (-g,))
+    return record(dlarray._wrap(-X.data, X.fmt), (X,), lambda g: (-g,))
 
 
 def _unary(X, name, fn, vjp):
     """Elementwise function; ``vjp(g, x, y)`` may use the output y."""
     X = _floating(X, name)
-    return record(fn(array_module(X.data), X.data), X.fmt, (X,), lambda g, y: (vjp(g, X, y),), with_output=True)
+    return record(dlarray._wrap(fn(array_module(X.data), X.data), X.fmt), (X,), lambda g, y: (vjp(g, X, y),),
+                  with_output=True)
 
 
 def exp(X):
@@ -164,29 +170,3 @@ def abs(X):
 
 def tanh(X):
     return _unary(X, "tanh", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y))
-
-
-def _reduction_or_pair(X, Y, dim, name):
-    """True for MATLAB's reduction forms max(X), max(X, [], dim), max(X, dim=...)."""
-    if Y is None or (isinstance(Y, (list, tuple)) and len(Y) == 0):
-        return True
-    if dim is not None:
-        raise ValueError(f"{name}: give either a second array or a dimension, not both "
-                         f"(use {name}(X, [], dim) for a reduction)")
-    return False
-
-
-def max(X, Y=None, dim=None):
-    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X)``, ``max(X, [], dim)``, ``max(X, dim=...)`` a reduction."""
-    if _reduction_or_pair(X, Y, dim, "max"):
-        from .reduce import max_over
-        return max_over(X, dim)
-    return maximum(X, Y)
-
-
-def min(X, Y=None, dim=None):
-    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X)``, ``min(X, [], dim)``, ``min(X, dim=...)`` a reduction."""
-    if _reduction_or_pair(X, Y, dim, "min"):
-        from .reduce import min_over
-        return min_over(X, dim)
-    return minimum(X, Y)

@@ -29,7 +29,7 @@ def grouped_dlconv(conv, X, weights, bias, *, DataFormat=None, **options):
                         f"got {type(X).__name__}")
     if "C" not in fmt:
         raise ValueError(f"dlconv: X needs a 'C' dimension to split into groups; X has format {fmt!r}")
-    x = X if isinstance(X, dlarray) else dlarray._wrap(as_array(X, "X"), "")
+    x = X if isinstance(X, dlarray) else dlarray._wrap(as_array(X, "X"))
     axis = fmt.index("C")
     w = as_dlarray(weights, like=x, argname="weights")
     w = relabel(w, "") if w.fmt else w

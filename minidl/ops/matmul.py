@@ -3,7 +3,7 @@ from ..autodiff.trace import record
 from ..dlarray import dlarray
 from ._util import as_dlarray
 from .elementwise import _cast, _common_dtype
-from .shape import reshape_raw, transpose_raw
+from .shape import reshape_raw, sum_to, transpose_raw
 
 
 def _swap_last(x):
@@ -32,10 +32,11 @@ def mtimes(A, B):
         raise ValueError(f"mtimes: inner dimensions must agree; A is {a.shape} and B is {b.shape}")
     def vjp(g, needs):
         # An operand nobody wants a gradient for (weights when the targets are activations,
-        # im2col columns of the input image) costs no product.
-        return (mtimes(g, _swap_last(b2)) if needs[0] else None,
-                mtimes(_swap_last(a2), g) if needs[1] else None)
-    out = record(a2.data @ b2.data, "", (a2, b2), vjp, with_needs=True)
+        # im2col columns of the input image) costs no product. Stacks of matrices broadcast,
+        # so each gradient sums back over the stack dimensions its operand lacked.
+        return (sum_to(mtimes(g, _swap_last(b2)), a2.shape, "") if needs[0] else None,
+                sum_to(mtimes(_swap_last(a2), g), b2.shape, "") if needs[1] else None)
+    out = record(dlarray._wrap(a2.data @ b2.data), (a2, b2), vjp, with_needs=True)
     shape = out.shape
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]

@@ -14,6 +14,7 @@ import numpy as np
 from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
+from ..dlarray import dlarray
 from ..formats import find_dims
 from ..kernels import batchnorm as kernels
 from ._util import as_dlarray, constant, require_dlarray
@@ -124,10 +125,11 @@ def _batchnorm_training(X, scale, shift, channel, eps):
         dx, dscale, doffset = kernels.backward(layout.rows(g.data), scale.data, saved)
         return constant(layout.restore(dx), X.fmt), constant(dscale), constant(doffset)
 
-    Y = _cast(record(layout.restore(y), X.fmt, (X, scale, shift), vjp), dtype)
-    mean = record(mean, "", (X,), lambda g: (broadcast_to(_per_channel(g, X, channel), X.shape, X.fmt) * (1 / M),))
+    Y = _cast(record(dlarray._wrap(layout.restore(y), X.fmt), (X, scale, shift), vjp), dtype)
+    mean = record(dlarray._wrap(mean), (X,),
+                  lambda g: (broadcast_to(_per_channel(g, X, channel), X.shape, X.fmt) * (1 / M),))
     # d var / dX = 2 (X - mean) / M: the mean's own dependence on X drops out as the deviations sum to zero.
-    var = record(var, "", (X,),
+    var = record(dlarray._wrap(var), (X,),
                  lambda g: (_per_channel(g * (2 / M), X, channel) * (X - _per_channel(mean, X, channel)),))
     return Y, mean, var
 

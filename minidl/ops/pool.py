@@ -7,6 +7,7 @@ from .. import validate
 from .._namevalue import namevalue
 from ..autodiff.trace import record
 from ..backend import array_module
+from ..dlarray import dlarray
 from ..kernels import im2col as kernels
 from ._util import constant
 from .conv import im2col, image_input, image_output, image_window
@@ -49,7 +50,7 @@ def maxpool(X, poolsize, *, Stride=1, Padding=0, DataFormat=None):
         first = column_major[cols.data[:, column_major].argmax(axis=1)]
         mask = constant((xp.arange(K)[None, :, None] == first[:, None, :]).astype(cols.dtype))
         return (reshape_raw(g, (M, 1, C), "") * mask,)
-    return finish(record(cols.data.max(axis=1), "", (cols,), to_first_maximum))
+    return finish(record(dlarray._wrap(cols.data.max(axis=1)), (cols,), to_first_maximum))
 
 
 @namevalue

@@ -1,5 +1,7 @@
 """Reductions with MATLAB's dimension rules: sum, mean, max, min over dimensions.
 
+``max``/``min`` also take MATLAB's two-array form, which is elementwise.
+
 ``dim`` is 1-based (an int or a list of ints) and keeps the reduced dimensions as
 singletons, so formats survive; ``dim="all"`` reduces to an unformatted scalar;
 ``dim=None`` means MATLAB's default, the first dimension whose size is not 1.
@@ -12,7 +14,9 @@ import numpy as np
 from .. import validate
 from ..autodiff.trace import record
 from ..backend import array_module
+from ..dlarray import dlarray
 from ._util import constant, require_dlarray
+from .elementwise import _cast, maximum, minimum
 from .shape import broadcast_to, reshape_raw
 
 
@@ -41,12 +45,11 @@ def _reduced_shape(X, axes, drop):
 def sum_over(X, axes, drop=False):
     """Differentiable sum over 0-based axes; keeps singletons unless ``drop``. Logical sums to double."""
     if X.dtype.kind != "f":
-        from .elementwise import _cast
         X = _cast(X, np.float64)
     shape = _reduced_shape(X, axes, drop)
     fmt = "" if drop else X.fmt
     data = X.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else X.data.reshape(shape)
-    return record(data, fmt, (X,), lambda g: (broadcast_to(
+    return record(dlarray._wrap(data, fmt), (X,), lambda g: (broadcast_to(
         reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
 
 
@@ -80,7 +83,7 @@ def _extreme(X, dim, name, pick):
         spread = broadcast_to(reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt)
         return (spread * constant(hit, X.fmt),)
 
-    return record(keep.reshape(shape), "" if drop else X.fmt, (X,), vjp)
+    return record(dlarray._wrap(keep.reshape(shape), "" if drop else X.fmt), (X,), vjp)
 
 
 def max_over(X, dim=None):
@@ -89,3 +92,27 @@ def max_over(X, dim=None):
 
 def min_over(X, dim=None):
     return _extreme(X, dim, "min", "min")
+
+
+def _reduction_or_pair(X, Y, dim, name):
+    """True for MATLAB's reduction forms max(X), max(X, [], dim), max(X, dim=...)."""
+    if Y is None or (isinstance(Y, (list, tuple)) and len(Y) == 0):
+        return True
+    if dim is not None:
+        raise ValueError(f"{name}: give either a second array or a dimension, not both "
+                         f"(use {name}(X, [], dim) for a reduction)")
+    return False
+
+
+def max(X, Y=None, dim=None):
+    """MATLAB max: ``max(A, B)`` elementwise, or ``max(X)``, ``max(X, [], dim)``, ``max(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "max"):
+        return max_over(X, dim)
+    return maximum(X, Y)
+
+
+def min(X, Y=None, dim=None):
+    """MATLAB min: ``min(A, B)`` elementwise, or ``min(X)``, ``min(X, [], dim)``, ``min(X, dim=...)`` a reduction."""
+    if _reduction_or_pair(X, Y, dim, "min"):
+        return min_over(X, dim)
+    return minimum(X, Y)

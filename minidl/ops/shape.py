@@ -15,7 +15,7 @@ def reshape_raw(x, shape, fmt):
     shape = tuple(shape)
     if tuple(x.shape) == shape and x.fmt == fmt:
         return x
-    return record(x.data.reshape(shape), fmt, (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
+    return record(dlarray._wrap(x.data.reshape(shape), fmt), (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
 
 
 def relabel(x, fmt):
@@ -23,9 +23,14 @@ def relabel(x, fmt):
     return reshape_raw(x, x.shape, fmt)
 
 
+def stripdims(X):
+    """X without its dimension labels; the data keep their canonical order and trace."""
+    return relabel(require_dlarray(X, "X"), "")
+
+
 def identity(x):
     """A new dlarray with x's value and its own graph node."""
-    return record(x.data, x.fmt, (x,), lambda g: (g,))
+    return record(dlarray._wrap(x.data, x.fmt), (x,), lambda g: (g,))
 
 
 def label(x, fmt):
@@ -40,7 +45,7 @@ def transpose_raw(x, axes, fmt):
     if axes == tuple(range(len(axes))):
         return relabel(x, fmt)
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-    return record(x.data.transpose(axes), fmt, (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
+    return record(dlarray._wrap(x.data.transpose(axes), fmt), (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
 
 
 def broadcast_to(x, shape, fmt):
@@ -48,18 +53,18 @@ def broadcast_to(x, shape, fmt):
     if tuple(x.shape) == shape:
         return relabel(x, fmt)
     xp = array_module(x.data)
-    return record(xp.broadcast_to(x.data, shape), fmt, (x,), lambda g: (sum_to(g, x.shape, x.fmt),))
+    return record(dlarray._wrap(xp.broadcast_to(x.data, shape), fmt), (x,), lambda g: (sum_to(g, x.shape, x.fmt),))
 
 
 def sum_to(g, shape, fmt):
-    """Sum ``g`` down to ``shape`` under NumPy broadcasting rules: the one place gradients are un-broadcast."""
+    """Sum ``g`` down to ``shape`` under NumPy broadcasting rules: un-broadcasts the gradient of a broadcast operand."""
     shape = tuple(shape)
     if tuple(g.shape) == shape:
         return relabel(g, fmt)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     data = g.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.data.reshape(shape)
-    return record(data, fmt, (g,), lambda h: (broadcast_to(h, g.shape, g.fmt),))
+    return record(dlarray._wrap(data, fmt), (g,), lambda h: (broadcast_to(h, g.shape, g.fmt),))
 
 
 def _raw_key(key):
@@ -82,14 +87,14 @@ def index(x, key):
     key = _raw_key(key)
     data = x.data[key]
     fmt = x.fmt if x.fmt and _keeps_dims(key) else ""
-    return record(data, fmt, (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
+    return record(dlarray._wrap(data, fmt), (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
 
 
 def scatter(g, key, shape, fmt):
     """Zeros of ``shape`` with ``g`` added at ``key`` (repeated indices add up): adjoint of index."""
     out = array_module(g.data).zeros(shape, dtype=g.dtype)
     scatter_add(out, key, g.data)
-    return record(out, fmt, (g,), lambda h: (index(h, key),))
+    return record(dlarray._wrap(out, fmt), (g,), lambda h: (index(h, key),))
 
 
 def concatenate(xs, axis, fmt):
@@ -101,7 +106,7 @@ def concatenate(xs, axis, fmt):
     def vjp(g):
         return tuple(index(g, tuple(slice(a, b) if d == axis else slice(None) for d in range(g.ndim)))
                      for a, b in zip(bounds[:-1], bounds[1:]))
-    return record(data, fmt, tuple(xs), vjp)
+    return record(dlarray._wrap(data, fmt), tuple(xs), vjp)
 
 
 def reshape(X, *sz):
@@ -134,4 +139,4 @@ def permute(X, order):
     return transpose_raw(data, [k - 1 for k in order], "")
 
 
-__all__ = ["reshape", "permute", "relabel"]
+__all__ = ["reshape", "permute", "relabel", "stripdims"]
