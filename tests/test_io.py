@@ -4,9 +4,9 @@ import pytest
 import scipy.io
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import seed
-from network_nets import images, small_layers
-from network_nets import residual_net
+from helpers import seed
+from helpers.network_nets import images, small_layers
+from helpers.network_nets import residual_net
 
 import minidl
 from minidl import dlarray

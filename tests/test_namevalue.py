@@ -7,7 +7,7 @@ import pytest
 import minidl
 from minidl import imageDatastore, taylorPrunableNetwork, updatePrunables
 from minidl._namevalue import namevalue
-from pruning_nets import chain, inject
+from helpers.pruning_nets import chain, inject
 
 
 @namevalue

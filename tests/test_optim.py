@@ -1,7 +1,7 @@
 """sgdmupdate, adamupdate, dlupdate against hand formulas; networks, tables, dlarrays, containers; bad input."""
 import numpy as np
 import pytest
-from network_nets import images, small_layers, small_net, snapshot
+from helpers.network_nets import images, small_layers, small_net, snapshot
 
 from minidl import crossentropy, dlarray, dlfeval, dlgradient
 from minidl.network import dlnetwork, forward

@@ -1,7 +1,7 @@
 """sgdupdate and rmspropupdate against hand-written float64 formulas; defaults; bad input."""
 import numpy as np
 import pytest
-from network_nets import small_net, snapshot
+from helpers.network_nets import small_net, snapshot
 
 from minidl import dlarray, rmspropupdate, sgdupdate
 from minidl.table import Table

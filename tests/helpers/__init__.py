@@ -1,0 +1,1 @@
+"""Builders and oracles shared by the tests (imported as helpers.<module>)."""

@@ -1,0 +1,286 @@
+"""dlconv against a naive loop oracle, its gradients against finite differences, and its errors."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minidl import dlarray, dlfeval, dlgradient, extractdata
+from minidl.backend import gpu_available
+from minidl.kernels.im2col import Window, col2im, im2col
+from minidl.ops.conv import dlconv
+from minidl.ops.elementwise import tanh
+from minidl.ops.reduce import sum as dlsum
+from minidl.testing import gradcheck, gradgradcheck
+from helpers.window_oracles import explicit_padding, windows
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+# -- oracles: plain loops over output positions -----------------------------------------------
+
+def conv_oracle(x, w, b, stride, dilation, padding):
+    patches = list(windows(x, w.shape[:2], stride, dilation, padding))
+    out = np.zeros((patches[-1][0] + 1, patches[-1][1] + 1, w.shape[3], x.shape[3]))
+    for ho, wo, patch in patches:
+        out[ho, wo] = np.einsum("ijcn,ijcf->fn", patch, w) + np.ravel(b)[:, None]
+    return out
+
+
+# -- strategies ------------------------------------------------------------------------------
+
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
+
+
+@st.composite
+def geometries(draw, max_size=3, max_dilation=2):
+    """Filter size, Stride, DilationFactor and Padding in MATLAB's spellings, plus an image size that fits."""
+    size = draw(pairs(1, max_size))
+    stride, dilation = draw(pairs(1, 3)), draw(pairs(1, max_dilation))
+    kind = draw(st.sampled_from(["scalar", "pair", "four", "same"]))
+    padding = {"scalar": st.integers(0, 2), "pair": pairs(0, 2).map(list),
+               "four": st.tuples(*[st.integers(0, 2)] * 4).map(list), "same": st.just("same")}[kind]
+    padding = draw(padding)
+    pads = explicit_padding(padding, (9, 9), size, stride, dilation)  # only the explicit sums are used
+    hw = []
+    for k, (f, d) in enumerate(zip(size, dilation)):
+        need = 1 if padding == "same" else max(1, d * (f - 1) + 1 - pads[2 * k] - pads[2 * k + 1])
+        hw.append(draw(st.integers(need, need + 3)))
+    as_matlab = (lambda p: p[0] if p[0] == p[1] and draw(st.booleans()) else list(p))
+    return dict(size=size, hw=tuple(hw), Stride=as_matlab(stride), DilationFactor=as_matlab(dilation),
+                Padding=padding, stride=stride, dilation=dilation)
+
+
+@st.composite
+def conv_cases(draw, dtype=np.float64):
+    g = draw(geometries())
+    C, N, F = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal(g["hw"] + (C, N)).astype(dtype)
+    w = rng.standard_normal(g["size"] + (C, F)).astype(dtype)
+    b = rng.standard_normal(F).astype(dtype)
+    return x, w, b, g
+
+
+def options(g):
+    return dict(Stride=g["Stride"], Padding=g["Padding"], DilationFactor=g["DilationFactor"])
+
+
+# -- forward --------------------------------------------------------------------------------
+
+@SETTINGS
+@given(conv_cases())
+def test_forward_matches_loop_oracle(case):
+    x, w, b, g = case
+    y = dlconv(dlarray(x, "SSCB"), w, b, **options(g))
+    padding = explicit_padding(g["Padding"], x.shape, g["size"], g["stride"], g["dilation"])
+    assert y.fmt == "SSCB"
+    np.testing.assert_allclose(extractdata(y), conv_oracle(x, w, b, g["stride"], g["dilation"], padding),
+                               rtol=1e-12, atol=1e-12)
+    if g["Padding"] == "same":
+        assert y.shape[:2] == tuple(-(-n // s) for n, s in zip(x.shape[:2], g["stride"]))
+
+
+def test_same_padding_puts_the_extra_pixel_bottom_right():
+    x = np.arange(16.0).reshape(4, 4, 1, 1)
+    y = dlconv(dlarray(x, "SSCB"), np.ones((2, 2, 1, 1)), 0, Padding="same")
+    # Total padding 1 per dimension, all of it after the image: y[i, j] sums x[i:i+2, j:j+2].
+    assert extractdata(y)[0, 0, 0, 0] == x[0:2, 0:2].sum()
+    assert extractdata(y)[3, 3, 0, 0] == x[3, 3, 0, 0]
+
+
+def test_bias_forms_agree():
+    rng = np.random.default_rng(1)
+    x = dlarray(rng.standard_normal((5, 4, 2, 2)), "SSCB")
+    w = rng.standard_normal((2, 2, 2, 3))
+    b = rng.standard_normal(3)
+    expected = extractdata(dlconv(x, w, b))
+    for bias in (b.reshape(1, 1, 3), b.reshape(3, 1), dlarray(b), dlarray(b.reshape(1, 1, 3))):
+        np.testing.assert_array_equal(extractdata(dlconv(x, w, bias)), expected)
+    np.testing.assert_allclose(extractdata(dlconv(x, w, 0)) + b[:, None], expected, rtol=1e-12)
+    np.testing.assert_allclose(extractdata(dlconv(x, w, 2.5)), extractdata(dlconv(x, w, 0)) + 2.5, rtol=1e-12)
+
+
+def test_ssc_input_and_data_format():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 6, 2, 3))
+    w, b = rng.standard_normal((3, 2, 2, 4)), rng.standard_normal(4)
+    expected = extractdata(dlconv(dlarray(x, "SSCB"), w, b, Stride=[2, 1]))
+    single = dlconv(dlarray(x[..., 0], "SSC"), w, b, Stride=[2, 1])
+    assert single.fmt == "SSC" and single.shape == expected.shape[:3]
+    np.testing.assert_array_equal(extractdata(single), expected[..., 0])
+    # Unformatted data in C x B x S x S order: the result is unformatted, in the same order.
+    moved = dlconv(dlarray(x.transpose(2, 3, 0, 1)), w, b, Stride=[2, 1], DataFormat="CBSS")
+    assert moved.fmt == ""
+    np.testing.assert_array_equal(extractdata(moved), expected.transpose(2, 3, 0, 1))
+
+
+def test_float32_stays_float32_also_in_gradients():
+    rng = np.random.default_rng(3)
+    x = dlarray(rng.standard_normal((6, 6, 2, 2)).astype(np.float32), "SSCB")
+    w = dlarray(rng.standard_normal((3, 3, 2, 4)).astype(np.float32))
+    b = dlarray(np.zeros(4, np.float32))
+
+    def loss(x, w, b):
+        y = dlconv(x, w, b, Padding="same", Stride=2)
+        return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+
+    y, grads = dlfeval(loss, x, w, b)
+    assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
+    # Double weights with single data give single, as MATLAB's mixed arithmetic does; the
+    # weights' gradient keeps their own type.
+    assert dlconv(x, rng.standard_normal((3, 3, 2, 4)), 0).dtype == np.float32
+    w64 = dlarray(rng.standard_normal((3, 3, 2, 4)))
+    y, grads = dlfeval(loss, x, w64, b)
+    assert y.dtype == np.float32 and [g.dtype for g in grads] == [np.float32, np.float64, np.float32]
+
+
+def test_inputs_are_not_mutated():
+    rng = np.random.default_rng(4)
+    x_data, w, b = rng.standard_normal((5, 5, 2, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(2)
+    copies = [a.copy() for a in (x_data, w, b)]
+    x = dlarray(x_data, "SSCB")
+
+    def loss(x):
+        return dlgradient(dlsum(dlconv(x, w, b, Padding=[1, 0, 2, 1], Stride=2), "all"), x)
+
+    dlfeval(loss, x)
+    for original, copy in zip((x_data, w, b), copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+# -- gradients ------------------------------------------------------------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(conv_cases())
+def test_gradients_match_finite_differences(case):
+    x, w, b, g = case
+    gradcheck(lambda x, w, b: dlconv(x, w, b, **options(g)), dlarray(x, "SSCB"), w, b)
+
+
+def test_every_partial_derivative_on_a_tiny_case():
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((4, 5, 2, 2)), rng.standard_normal((2, 2, 2, 2)), rng.standard_normal(2)
+    gradcheck(lambda x, w, b: dlconv(x, w, b, Stride=[2, 1], DilationFactor=[1, 2], Padding=[1, 0, 0, 2]),
+              dlarray(x, "SSCB"), w, b, elementwise=True)
+
+
+@settings(max_examples=10, deadline=None)
+@given(conv_cases())
+def test_second_order_gradients(case):
+    x, w, b, g = case
+    gradgradcheck(lambda x, w, b: tanh(dlconv(x, w, b, **options(g))), dlarray(x, "SSCB"), w, b)
+
+
+def test_gradient_of_a_gradient_penalty():
+    """d/dw of ||d loss/dx||^2, the pattern EnableHigherDerivatives exists for."""
+    rng = np.random.default_rng(6)
+    x, w = dlarray(rng.standard_normal((5, 5, 2, 1)), "SSCB"), dlarray(rng.standard_normal((3, 3, 2, 2)))
+
+    def penalty(x, w):
+        gx = dlgradient(dlsum(tanh(dlconv(x, w, 0, Padding=1)), "all"), x, EnableHigherDerivatives=True)
+        return dlsum(gx * gx, "all")
+
+    def value_and_gradient(x, w):
+        p = penalty(x, w)
+        return p, dlgradient(p, w)
+
+    _, gw = dlfeval(value_and_gradient, x, w)
+    eps, direction = 1e-6, rng.standard_normal(w.shape)
+    up = dlfeval(penalty, x, dlarray(extractdata(w) + eps * direction))
+    down = dlfeval(penalty, x, dlarray(extractdata(w) - eps * direction))
+    numeric = (float(up) - float(down)) / (2 * eps)
+    assert np.isclose(numeric, np.sum(extractdata(gw) * direction), rtol=1e-6, atol=1e-8)
+
+
+# -- im2col and col2im are adjoint ------------------------------------------------------------
+
+@SETTINGS
+@given(geometries(), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2**32 - 1))
+def test_im2col_and_col2im_are_adjoint(g, C, N, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(g["hw"] + (C, N))
+    padding = explicit_padding(g["Padding"], x.shape, g["size"], g["stride"], g["dilation"])
+    window = Window(g["size"], g["stride"], g["dilation"], padding)
+    cols = im2col(x, window)
+    c = rng.standard_normal(cols.shape)
+    assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c, window, x.shape[:2])), rtol=1e-12)
+    # im2col copies windows: each row (n, ho, wo) is the oracle's patch, ordered (i, j, c).
+    for ho, wo, patch in windows(x, g["size"], g["stride"], g["dilation"], padding):
+        np.testing.assert_array_equal(cols[:, ho, wo], patch.transpose(3, 0, 1, 2))
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+X = dlarray(np.zeros((5, 5, 3, 2)), "SSCB")
+W = np.zeros((3, 3, 3, 4))
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: dlconv(X, np.zeros((3, 3, 2, 4)), 0), ValueError, ["weights", "2", "3"]),
+    (lambda: dlconv(dlarray(np.zeros((5, 3, 2))), W, 0), ValueError, ["X", "''"]),
+    (lambda: dlconv(dlarray(np.zeros((5, 3, 2)), "SCB"), W, 0), ValueError, ["X", "'SCB'"]),
+    (lambda: dlconv(dlarray(np.zeros((5, 5, 3, 2, 2)), "SSCBT"), W, 0), ValueError, ["X", "'SSCBT'"]),
+    (lambda: dlconv(np.zeros((5, 5, 3, 2)), W, 0), TypeError, ["X", "DataFormat"]),
+    (lambda: dlconv(X, W, 0, Stride=0), ValueError, ["Stride"]),
+    (lambda: dlconv(X, W, 0, DilationFactor=[1, 2, 3]), ValueError, ["DilationFactor"]),
+    (lambda: dlconv(X, W, 0, Padding=-1), ValueError, ["Padding"]),
+    (lambda: dlconv(X, W, 0, Padding="valid"), ValueError, ["Padding", "same"]),
+    (lambda: dlconv(X, np.zeros((7, 3, 3, 4)), 0), ValueError, ["weights", "larger"]),
+    (lambda: dlconv(X, W, np.zeros(3)), ValueError, ["bias", "4"]),
+    (lambda: dlconv(X, W, 0, Strides=2), TypeError, ["Strides"]),
+    (lambda: dlconv(X, W.astype(np.int32), 0), TypeError, ["weights"]),
+    (lambda: dlconv(dlarray(np.zeros((5, 5, 3, 2), bool), "SSCB"), W, 0), TypeError, ["X"]),
+    (lambda: dlconv(np.zeros((5, 5, 3, 2), np.int64), W, 0, DataFormat="SSCB"), TypeError, ["X"]),
+    (lambda: dlconv(dlarray(np.zeros((5, 5, 3, 0)), "SSCB"), W, 0), ValueError, ["empty batch"]),
+    (lambda: dlconv(X, W, 0, DataFormat="SSCB"), ValueError, ["DataFormat"]),
+])
+def test_bad_input_is_refused_with_a_clear_message(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
+
+
+# -- GPU ------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not gpu_available(), reason="CuPy found no CUDA device: dlconv on the GPU not checked")
+def test_gpu_matches_numpy():
+    import cupy
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((9, 8, 3, 2)), rng.standard_normal((3, 2, 3, 4)), rng.standard_normal(4)
+    kwargs = dict(Stride=[2, 1], DilationFactor=[1, 2], Padding="same")
+
+    def run(x, w, b):
+        y = dlconv(x, w, b, **kwargs)
+        return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+
+    expected = dlfeval(run, dlarray(x, "SSCB"), dlarray(w), dlarray(b))
+    got = dlfeval(run, dlarray(cupy.asarray(x), "SSCB"), dlarray(cupy.asarray(w)), dlarray(cupy.asarray(b)))
+    for e, g in zip([expected[0], *expected[1]], [got[0], *got[1]]):
+        np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
+def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
+    """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result;
+    stride 1 takes the gather form of the input gradient, stride 2 the scatter-add form."""
+    from minidl.kernels import conv as conv_kernels
+    rng = np.random.default_rng(7)
+    x = dlarray(rng.standard_normal((7, 6, 3, 5)), "SSCB")
+    w, b = dlarray(rng.standard_normal((3, 2, 3, 4))), dlarray(rng.standard_normal(4))
+    padding = [1, 0, 1, 1]
+
+    def loss(x, w, b):
+        y = dlconv(x, w, b, Padding=padding, Stride=stride)
+        return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+    whole = dlfeval(loss, x, w, b)
+    window = Window((3, 2), (stride, 1) if stride == 1 else tuple(stride), (1, 1), tuple(padding))
+    assert (conv_kernels._transposed(window) is None) == (stride != 1)
+    Ho, Wo = window.output_size(7, 6)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
+    assert conv_kernels._chunks(x.data, window)[0] == [(0, 2), (2, 4), (4, 5)]
+    chunked = dlfeval(loss, x, w, b)
+    np.testing.assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
+    for g_chunked, g_whole in zip(chunked[1], whole[1]):
+        np.testing.assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)
