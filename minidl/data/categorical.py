@@ -27,6 +27,8 @@ class categorical:
 
     __slots__ = ("_codes", "_categories")
 
+    __array_ufunc__ = None  # NumPy operands on the left (ndarray == C) defer to categorical's own operators
+
     def __init__(self, values, categories=None):
         names = _names_of(values)
         if categories is None:

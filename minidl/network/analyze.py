@@ -4,7 +4,10 @@ For a TaylorPrunableNetwork (anything ``dlnetwork(net)`` turns into its physical
 rows describe the pruned network and gain the filters pruned and the share of learnables removed per
 layer, as MATLAB's LayerInfo gains NumPrunedFilters and LearnablesReduction.
 """
+from .. import validate
+from .._namevalue import namevalue
 from ..dlarray import numel
+from ..layers.base import Layer
 from ..layers.display import size_text
 from ..table import Table
 from .dlnetwork import dlnetwork
@@ -46,17 +49,21 @@ class NetworkAnalysis:
         return "\n".join(lines)
 
 
-def analyzeNetwork(net, Plots="analyzer"):
+@namevalue
+def analyzeNetwork(net, *, Plots="analyzer"):
     """``netAnalysis = analyzeNetwork(net)``: prints the analysis (our text form of MATLAB's analyzer app)
-    and returns a NetworkAnalysis; ``Plots="none"`` returns it without printing, as in MATLAB."""
-    if Plots not in ("analyzer", "none"):
-        raise ValueError(f'Plots must be "analyzer" or "none"; got {Plots!r}')
-    if isinstance(net, dlnetwork):
-        analysis = _analyse(net)
-    elif hasattr(net, "_to_dlnetwork"):
+    and returns a NetworkAnalysis; ``Plots="none"`` returns it without printing, as in MATLAB. ``net`` is a
+    dlnetwork (an uninitialised one is analysed as initialised), a layer array, or a TaylorPrunableNetwork."""
+    Plots = validate.option(Plots, "Plots", ("analyzer", "none"), where="analyzeNetwork")
+    if hasattr(net, "_to_dlnetwork"):
         analysis = _analyse_pruned(net)
     else:
-        raise TypeError(f"net must be a dlnetwork or TaylorPrunableNetwork; got {type(net).__name__}")
+        if not isinstance(net, dlnetwork):
+            if not isinstance(net, (list, tuple, Layer)):
+                raise TypeError(f"net must be a dlnetwork, a layer array or a TaylorPrunableNetwork; "
+                                f"got {type(net).__name__}")
+            net = dlnetwork(net, Initialize=False)
+        analysis = _analyse(net if net.Initialized else net.initialize())
     if Plots == "analyzer":
         print(analysis)
     return analysis

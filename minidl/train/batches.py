@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import to_device
 from ..data.arrayqueue import ArrayQueue
 from ..data.augmenteddatastore import augmentedImageDatastore
-from ..data.categorical import categorical
+from ..data.categorical import categorical, isundefined
 from ..data.concat import cat
 from ..data.datastore import Datastore
 from ..data.imagedatastore import imageDatastore
@@ -81,6 +81,10 @@ def in_memory(X, T, fmt, argname):
         # MATLAB's layouts: images HxWxCxN (observations last), features NxC (observations first)
         X = dlarray(X.astype(np.float32, copy=False).T if fmt == "CB" else X.astype(np.float32, copy=False), fmt)
     if isinstance(T, categorical):
+        undefined = np.flatnonzero(isundefined(T).ravel(order="F"))
+        if undefined.size:  # their one-hot columns would be NaN: a NaN loss, or a wrong accuracy
+            raise ValueError(f"{argname}: T has {undefined.size} undefined label(s), the first at observation "
+                             f"{undefined[0] + 1}; remove those observations or give them a category")
         row = T.ndim == 2 and T.shape[0] == 1 and T.shape[1] != 1
         n = T.size
         onehot = np.asarray(onehotencode(T, 1 if row else 2), dtype=np.float32)

@@ -51,10 +51,9 @@ def testnet(net, *args, MiniBatchSize=128):
         data, metrics = (args[0], args[1]), args[2]
     else:
         raise TypeError(f"testnet takes (net, data, metrics) or (net, X, T, metrics); got {len(args) + 1} arguments")
-    names = [metrics] if isinstance(metrics, str) else list(metrics)
-    for name in names:
-        if name not in _METRICS:
-            raise ValueError(f"metrics must be {', '.join(map(repr, _METRICS))} or a list of them; got {name!r}")
+    MiniBatchSize = validate.positive_int(MiniBatchSize, "MiniBatchSize", where="testnet")
+    names = [validate.option(name, "metrics", tuple(_METRICS), where="testnet")
+             for name in ([metrics] if isinstance(metrics, str) else list(metrics))]
     net = _network(net)
     layer = _input_layer(net)
     queue = queue_of(data, layer, MiniBatchSize, "data")

@@ -8,7 +8,8 @@ NxC, or a formatted dlarray) and T (an Nx1 categorical, or numeric N x K targets
 MATLAB). ``lossFcn`` is "crossentropy", "mse" or a function ``loss = lossFcn(Y, T)``.
 
 As MATLAB does: Shuffle "once" shuffles before the first epoch, "every-epoch" before each; a datastore or
-in-memory data drops the last mini-batch of an epoch if it is smaller than MiniBatchSize (a minibatchqueue
+in-memory data drops the last mini-batch of an epoch if it is smaller than MiniBatchSize (with fewer
+observations than MiniBatchSize, each epoch is one mini-batch of all of them; a minibatchqueue
 you pass keeps its own MiniBatchSize and PartialMiniBatch); L2Regularization adds ``L2Regularization * w`` to
 the gradient of every learnable but the biases (MATLAB's default L2 factors: 1 for weights, offsets and
 scales, 0 for biases); ResetInputNormalization recomputes the Mean (and StandardDeviation) of a
@@ -51,7 +52,9 @@ def trainnet(*args):
     if hasattr(net, "_to_dlnetwork"):
         raise TypeError("net must be a dlnetwork or a list of layers; a TaylorPrunableNetwork is fine-tuned with a "
                         "custom loop (or train dlnetwork(prunableNet))")
-    net = dlnetwork(net)  # our own network (a list of layers is connected and initialised, as MATLAB does)
+    # Our own network; a list of layers is initialised after the input statistics are known (MATLAB computes a
+    # "zerocenter"/"zscore" Mean itself, so the layer array of its examples needs none).
+    net = dlnetwork(net, Initialize=False)
     input_layer = _single_input_layer(net)
     queue = queue_of(data, input_layer, options.MiniBatchSize, "data")
     drop_partial = not isinstance(data, minibatchqueue)  # a queue you pass keeps its own PartialMiniBatch
@@ -62,6 +65,8 @@ def trainnet(*args):
         if options.Verbose:
             progress.out("Initializing input data normalization.")
         net = _reset_normalization(net, input_layer, queue)
+    if not net.Initialized:
+        net = initialize(net)
     best_by_validation = options.OutputNetwork == "best-validation" or (
         options.OutputNetwork == "auto" and validation is not None)
 
@@ -86,10 +91,14 @@ def trainnet(*args):
         elif epoch > 1 or options.Shuffle == "never":
             queue.reset()
         learn_rate = options.learn_rate(epoch)
+        first = True
         while queue.hasdata():
             X, T = queue.next()
-            if drop_partial and batch_size(X) < options.MiniBatchSize:
+            # A partial last mini-batch is dropped; with fewer observations than MiniBatchSize the one batch
+            # of them all is what an epoch trains on (as MATLAB does), not nothing.
+            if drop_partial and batch_size(X) < options.MiniBatchSize and not first:
                 break
+            first = False
             loss, gradients, state, Y = dlfeval(_loss_and_gradients, net, X, T, loss_fn)
             loss_value = float(to_device(loss.data, "cpu"))
             if not np.isfinite(loss_value):

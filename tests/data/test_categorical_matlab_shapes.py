@@ -133,3 +133,10 @@ def test_linear_indexing_is_column_major(a, data):
     vector = a.shape[0] == 1 or a.shape[1] == 1
     if vector:
         assert picked.shape == a.shape  # a vector keeps its orientation
+
+
+def test_numpy_values_on_the_left_of_eq_compare_as_on_the_right():
+    Y = categorical(np.array(["1", "2", "3"]).reshape(3, 1))
+    for left in (np.int64(3), np.array([["1"], ["3"], ["3"]])):
+        np.testing.assert_array_equal(left == Y, Y == left)
+    np.testing.assert_array_equal((np.array([["1"], ["3"], ["3"]]) == Y).ravel(), [True, False, True])

@@ -66,7 +66,17 @@ def test_analysis_of_a_pruned_prunable_network():
 
 
 def test_bad_input():
-    with pytest.raises(TypeError, match="net must be a dlnetwork or TaylorPrunableNetwork"):
-        analyzeNetwork(digits_layers())
-    with pytest.raises(ValueError, match='Plots must be "analyzer" or "none"'):
+    with pytest.raises(TypeError, match="net must be a dlnetwork, a layer array or a TaylorPrunableNetwork"):
+        analyzeNetwork("digits")
+    with pytest.raises(ValueError, match="Plots must be one of 'analyzer', 'none'"):
         analyzeNetwork(dlnetwork(digits_layers()), Plots="app")
+
+
+def test_a_layer_array_or_an_uninitialised_network_is_analysed_and_Plots_takes_a_pair(capsys):
+    import minidl as m
+    layers = [m.imageInputLayer([8, 8, 1], Normalization="none"), m.convolution2dLayer(3, 4), m.reluLayer(),
+              m.fullyConnectedLayer(2), m.softmaxLayer()]
+    hand = (3 * 3 * 1 * 4 + 4) + (6 * 6 * 4 * 2 + 2)  # conv 3x3x1x4 + bias; fc over the 6x6x4 map
+    assert m.analyzeNetwork(layers, "Plots", "none").TotalLearnables == hand
+    assert m.analyzeNetwork(m.dlnetwork(layers, Initialize=False), plots="NONE").TotalLearnables == hand
+    assert capsys.readouterr().out == ""

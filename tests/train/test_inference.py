@@ -91,3 +91,13 @@ def test_bad_arguments():
         minidl.testnet(net, np.zeros((28, 28, 1, 2)), categorical(np.array([["1"], ["2"]])), "f1")
     with pytest.raises(TypeError, match="net must be a dlnetwork"):
         minibatchpredict("net", np.zeros((28, 28, 1, 2)))
+
+
+@pytest.mark.parametrize("size, kind", [(0, ValueError), (-1, ValueError), (2.5, ValueError), (True, TypeError)])
+def test_testnet_checks_MiniBatchSize_before_it_runs(size, kind):
+    net = minidl.load(ROOT / "data" / "digitsCustom.mat").dlnet
+    X = np.zeros((28, 28, 1, 4), np.float32)
+    T = minidl.categorical(np.array(["0"] * 4).reshape(4, 1), categories=[str(d) for d in range(10)])
+    with pytest.raises(kind, match="MiniBatchSize"):
+        minidl.testnet(net, X, T, "accuracy", MiniBatchSize=size)
+    assert minidl.testnet(net, X, T, "Accuracy", MiniBatchSize=2) == minidl.testnet(net, X, T, "accuracy")

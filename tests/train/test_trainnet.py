@@ -237,3 +237,40 @@ def test_mse_regression_in_memory_feature_form_reduces_loss():
     assert info.TrainingHistory.Loss[-1] < 0.01 * info.TrainingHistory.Loss[0]
     np.testing.assert_allclose(net.Learnables.Value[0].data.ravel(), [1.0, -2.0, 0.5], atol=0.05)
     assert mse is minidl.mse
+
+
+def test_a_layer_array_with_matlabs_default_zerocenter_input_trains_with_the_data_mean():
+    """MATLAB's examples give trainnet a layer array whose imageInputLayer has the default "zerocenter"
+    and no Mean: trainnet computes it (per channel) before initialising, as MATLAB does."""
+    X, T, _ = arrays()
+    layers = [minidl.imageInputLayer([8, 8, 1]), minidl.convolution2dLayer(3, 4), minidl.reluLayer(),
+              minidl.fullyConnectedLayer(CLASSES), minidl.softmaxLayer()]
+    net, info = trainnet(X, T, layers, "crossentropy", trainingOptions("adam", MaxEpochs=2, MiniBatchSize=8,
+                                                                       Verbose=False))
+    assert net.Initialized and net.Layers[0].Normalization == "zerocenter"
+    np.testing.assert_allclose(np.ravel(net.Layers[0].Mean), [X.astype(np.float64).mean()], rtol=1e-5)
+    assert len(info.TrainingHistory.Iteration) == 2 * (N // 8)
+
+
+def test_fewer_observations_than_MiniBatchSize_train_one_batch_per_epoch():
+    X, T, labels = arrays()
+    layers = [minidl.imageInputLayer([8, 8, 1], Normalization="none"), minidl.convolution2dLayer(3, 4),
+              minidl.reluLayer(), minidl.fullyConnectedLayer(CLASSES), minidl.softmaxLayer()]
+    start = minidl.dlnetwork(layers)
+    net, info = trainnet(X, T, start, "crossentropy", trainingOptions("sgdm", MaxEpochs=3, Verbose=False))
+    assert N < 128 and list(info.TrainingHistory.Iteration) == [1, 2, 3]  # one batch of all N per epoch
+    assert not np.array_equal(net.Learnables.Value[0].data, start.Learnables.Value[0].data)
+
+
+def test_undefined_target_labels_are_refused_before_training():
+    X, T, labels = arrays()
+    names = labels.astype(object).astype(str)
+    names[[3, 17]] = None
+    T = categorical(names.reshape(N, 1), categories=[str(k) for k in range(CLASSES)])
+    layers = [minidl.imageInputLayer([8, 8, 1], Normalization="none"), minidl.fullyConnectedLayer(CLASSES),
+              minidl.softmaxLayer()]
+    with pytest.raises(ValueError, match="2 undefined label.*observation 4"):
+        trainnet(X, T, layers, "crossentropy", trainingOptions("adam", Verbose=False))
+    net = minidl.dlnetwork(layers)
+    with pytest.raises(ValueError, match="undefined"):
+        minidl.testnet(net, X, T, "accuracy")
