@@ -64,26 +64,50 @@ def _count(x):
 
 # -- NumPy ---------------------------------------------------------------------
 
-def _channel_sums(a):
-    """Per-channel sums of an (A, C, B) array, accumulated in float64, returned in a's type.
+_FOLD = 48  # the longest run of sequential float32 additions in _channel_sums, per level
+
+
+def _channel_sums(a, b=None):
+    """Per-channel sums of the (A, C, B) array ``a``, or of ``a*b`` without forming the product, in a's type.
 
     Channel-last conv outputs reduce over the outer axis A, where NumPy adds whole rows in
-    sequence (no pairwise summation): float32 running sums lost ~1e-5 relative on the digits
-    shapes, and batch-norm statistics that far off move the network's gradients (einsum's
-    running sums, ~3e-6, already moved them by up to 8e-4 relative). float64 sums are exact
-    to float32 precision, for ~1.7x the time of a float32 sum.
+    sequence (no pairwise summation): float32 running sums over the digits convs' 73,728 rows
+    lost up to 3e-4 of sum|a|, and batch-norm statistics that far off move the network's
+    gradients. Here the rows are added in 48 interleaved chains (view (48, A/48*C), sum the
+    outer axis), recursively on the (A/48, C) partial sums, so no value passes through more
+    than 48 sequential additions per level: on the digits activations the error is 2.3e-7 of
+    sum|a| (a float64 sum as reference; float32 pairwise summation gives 1.1e-7), at 1/12 of
+    the time of the float64 sum used before.
     """
-    return a.sum(axis=(0, 2), dtype=np.float64).astype(a.dtype)
+    A, C, B = a.shape
+    if B > 1:  # the contiguous axis first, which NumPy sums pairwise
+        return _folded_sums((a if b is None else a * b).sum(axis=2), None)
+    return _folded_sums(a.reshape(A, C), None if b is None else b.reshape(A, C))
+
+
+def _folded_sums(a, b):
+    A, C = a.shape
+    q, r = divmod(A, _FOLD)
+    if q <= 1:
+        return _column_sums(a, b)
+    head = _FOLD * q
+    partial = _column_sums(a[:head].reshape(_FOLD, q * C), None if b is None else b[:head].reshape(_FOLD, q * C))
+    sums = _folded_sums(partial.reshape(q, C), None)
+    return sums + _column_sums(a[head:], None if b is None else b[head:]) if r else sums
+
+
+def _column_sums(a, b):
+    """Sums over axis 0 of a 2-D ``a``, or of ``a*b`` (einsum reads both without writing the product)."""
+    return a.sum(axis=0) if b is None else np.einsum("ij,ij->j", a, b)
 
 
 def _forward_numpy(x, scale, offset, eps):
     M = _count(x)
     mean = _channel_sums(x) / M
     xc = x - mean[:, None]  # two passes (mean, then squared deviations) stay accurate in float32
-    y = np.multiply(xc, xc)  # products into the output buffer
-    var = _channel_sums(y) / M
+    var = _channel_sums(xc, xc) / M
     inv_std = 1 / np.sqrt(var + eps)
-    np.multiply(xc, (scale * inv_std)[:, None], out=y)
+    y = np.multiply(xc, (scale * inv_std)[:, None])
     y += offset[:, None]
     return y, mean, var, (xc, inv_std)
 
@@ -92,10 +116,9 @@ def _backward_numpy(dy, scale, saved):
     xc, inv_std = saved
     M = _count(dy)
     sum_dy = _channel_sums(dy)
-    dx = np.multiply(dy, xc)  # scratch for the sum, as in the forward
-    sum_dy_xhat = _channel_sums(dx) * inv_std
+    sum_dy_xhat = _channel_sums(dy, xc) * inv_std
     a = scale * inv_std
-    np.multiply(dy, a[:, None], out=dx)
+    dx = np.multiply(dy, a[:, None])
     dx -= xc * (a * inv_std * sum_dy_xhat / M)[:, None]
     dx -= (a * sum_dy / M)[:, None]
     return dx, sum_dy_xhat, sum_dy
