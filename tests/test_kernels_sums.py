@@ -1,11 +1,11 @@
-"""Batch norm's float32 channel sums against exact sums (math.fsum of the float64 values)."""
+"""The float32 channel sums (batch norm, conv bias gradients) against exact sums (math.fsum of the float64 values)."""
 import math
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minidl.kernels import batchnorm as kernels
+from minidl.kernels import sums
 
 
 def exact_sums(a):
@@ -27,8 +27,8 @@ def test_sums_and_product_sums_accurate(A, C, B, seed):
     # Offset values (mean several times the spread) make running float32 sums drift.
     a = (rng.standard_normal((A, C, B)) + 5).astype(np.float32)
     b = rng.standard_normal((A, C, B)).astype(np.float32)
-    assert relative_error(kernels._channel_sums(a), a) < 5e-7
-    assert relative_error(kernels._channel_sums(a, b), a, b) < 1e-6
+    assert relative_error(sums.channel_sums(a), a) < 5e-7
+    assert relative_error(sums.channel_sums(a, b), a, b) < 1e-6
 
 
 def test_digits_sized_rows_where_running_sums_fail():
@@ -36,5 +36,5 @@ def test_digits_sized_rows_where_running_sums_fail():
     of sum|a| (~2e-7 got) where NumPy's row-by-row float32 sum is off by more (4e-6)."""
     a = (np.random.default_rng(0).standard_normal((73728, 4, 1)) + 5).astype(np.float32)
     assert relative_error(a.sum(axis=(0, 2)), a) > 2e-6
-    assert relative_error(kernels._channel_sums(a), a) < 5e-7
-    assert relative_error(kernels._channel_sums(a, a), a, a) < 5e-7
+    assert relative_error(sums.channel_sums(a), a) < 5e-7
+    assert relative_error(sums.channel_sums(a, a), a, a) < 5e-7
