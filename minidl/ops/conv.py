@@ -15,9 +15,9 @@ from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
 from ..formats import canonical, canonical_permutation, parse_format
 from ..kernels import conv as conv_kernels
+from ..kernels.sums import channel_sums
 from ..kernels import im2col as kernels
 from ..kernels.im2col import Window
-from ..kernels.sums import channel_sums
 from ._util import as_dlarray, constant, require_float
 from .elementwise import _cast
 from .grouped_conv import grouped_dlconv
