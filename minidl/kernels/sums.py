@@ -1,0 +1,56 @@
+"""Per-channel sums of channel-last float32 data: accurate, and without NumPy's slow outer-axis reduction.
+
+Batch norm's statistics and gradients and the conv bias gradient sum (A, C) rows over A.
+"""
+import numpy as np
+
+from . import dispatch
+
+
+def channel_sums(a, b=None):
+    """Per-channel sums of the (A, C, B) array ``a`` (or of ``a*b``): a (C,) array in a's type.
+
+    CuPy's reductions are tree-shaped already, so it sums directly.
+    """
+    return dispatch.pick(a, folded_sums, _sums_cupy)(a, b)
+
+
+def _sums_cupy(a, b=None):
+    return (a if b is None else a * b).sum(axis=(0, 2))
+
+
+_FOLD = 48  # the longest run of sequential float32 additions in folded_sums, per level
+
+
+def folded_sums(a, b=None):
+    """Per-channel sums of the (A, C, B) array ``a``, or of ``a*b`` without forming the product, in a's type.
+
+    Channel-last conv outputs reduce over the outer axis A, where NumPy adds whole rows in
+    sequence (no pairwise summation): float32 running sums over the digits convs' 73,728 rows
+    lost up to 3e-4 of sum|a|, and batch-norm statistics that far off move the network's
+    gradients. Here the rows are added in 48 interleaved chains (view (48, A/48*C), sum the
+    outer axis), recursively on the (A/48, C) partial sums, so no value passes through more
+    than 48 sequential additions per level: on the digits activations the error is 2.3e-7 of
+    sum|a| (a float64 sum as reference; float32 pairwise summation gives 1.1e-7), at 1/12 of
+    the time of a float64 sum.
+    """
+    A, C, B = a.shape
+    if B > 1:  # the contiguous axis first, which NumPy sums pairwise
+        return _folded_sums((a if b is None else a * b).sum(axis=2), None)
+    return _folded_sums(a.reshape(A, C), None if b is None else b.reshape(A, C))
+
+
+def _folded_sums(a, b):
+    A, C = a.shape
+    q, r = divmod(A, _FOLD)
+    if q <= 1:
+        return _column_sums(a, b)
+    head = _FOLD * q
+    partial = _column_sums(a[:head].reshape(_FOLD, q * C), None if b is None else b[:head].reshape(_FOLD, q * C))
+    sums = _folded_sums(partial.reshape(q, C), None)
+    return sums + _column_sums(a[head:], None if b is None else b[head:]) if r else sums
+
+
+def _column_sums(a, b):
+    """Sums over axis 0 of a 2-D ``a``, or of ``a*b`` (einsum reads both without writing the product)."""
+    return a.sum(axis=0) if b is None else np.einsum("ij,ij->j", a, b)
