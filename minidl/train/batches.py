@@ -57,6 +57,13 @@ def queue_of(data, input_layer, size, argname, predictors_only=False):
         return queue
     if isinstance(data, Datastore):
         if isinstance(data, imageDatastore):
+            # MATLAB refuses images of another size than the input layer's; only an augmentedImageDatastore
+            # resizes them (the wrapper below is for batching: at the right size it changes nothing).
+            first = data.readimage(0) if data.NumObservations else None
+            if first is not None and tuple(first.shape[:2]) != tuple(input_layer.InputSize[:2]):
+                raise ValueError(f"{argname}: the images are {first.shape[0]}x{first.shape[1]} but the network's "
+                                 f"input layer takes {input_layer.InputSize[0]}x{input_layer.InputSize[1]}; resize "
+                                 "them with augmentedImageDatastore(inputSize, imds)")
             data = augmentedImageDatastore(list(input_layer.InputSize[:2]), data)
         if not isinstance(data, augmentedImageDatastore):
             raise TypeError(f"{argname} must be an imageDatastore, augmentedImageDatastore, minibatchqueue or "

@@ -101,3 +101,15 @@ def test_testnet_checks_MiniBatchSize_before_it_runs(size, kind):
     with pytest.raises(kind, match="MiniBatchSize"):
         minidl.testnet(net, X, T, "accuracy", MiniBatchSize=size)
     assert minidl.testnet(net, X, T, "Accuracy", MiniBatchSize=2) == minidl.testnet(net, X, T, "accuracy")
+
+
+def test_images_of_another_size_than_the_input_layer_are_refused_not_resized():
+    net = minidl.dlnetwork([minidl.imageInputLayer([20, 20, 1], Normalization="none"),
+                            minidl.convolution2dLayer(3, 4), minidl.fullyConnectedLayer(10), minidl.softmaxLayer()])
+    imds = minidl.imageDatastore(ROOT / "data" / "DigitDataset", IncludeSubfolders=True,
+                                 LabelSource="foldernames").subset(np.arange(0, 10000, 1000))
+    with pytest.raises(ValueError, match="28x28 but the network's input layer takes 20x20"):
+        minidl.minibatchpredict(net, imds)
+    with pytest.raises(ValueError, match="augmentedImageDatastore"):
+        minidl.testnet(net, imds, "accuracy")
+    assert minibatchpredict(net, minidl.augmentedImageDatastore([20, 20], imds)).shape == (10, 10)
