@@ -38,6 +38,7 @@ class Progress:
         self.training = {name: [] for name in ("Iteration", "Epoch", "TimeElapsed", "LearnRate", "Loss") + metric}
         self.validation = {name: [] for name in ("Iteration", "Epoch", "TimeElapsed", "Loss") + metric}
         self.start = time.perf_counter()
+        self.held = None  # the latest row, printed once the next record shows whether it is the last
         if self.verbose:
             self.out("    ".join([""] + self.columns))
             self.out("    ".join([""] + ["_" * len(c) for c in self.columns]))
@@ -45,29 +46,48 @@ class Progress:
     def elapsed(self):
         return time.perf_counter() - self.start
 
-    def record(self, iteration, epoch, learn_rate, loss=None, accuracy=None, validation=None, last=False):
-        """One iteration (loss given) and/or one validation ((loss, accuracy) given); prints when due."""
+    def record(self, iteration, epoch, learn_rate, loss=None, accuracy=None, validation=None):
+        """One iteration (loss given) and/or one validation ((loss, accuracy) given).
+
+        A row is printed one record late: only then is it known whether it is the last row, which MATLAB
+        prints whatever the frequency, with the final validation in the same row."""
         seconds = self.elapsed()
         if loss is not None:
             for name, value in (("Iteration", iteration), ("Epoch", epoch), ("TimeElapsed", seconds),
                                 ("LearnRate", learn_rate), ("Loss", loss), ("Accuracy", accuracy)):
                 if name in self.training:
                     self.training[name].append(value)
+        self._print_held(last=False)
+        self.held = {"Iteration": iteration, "Epoch": epoch, "LearnRate": learn_rate, "seconds": seconds,
+                     "TrainingLoss": loss, "TrainingAccuracy": accuracy}
         if validation is not None:
-            for name, value in (("Iteration", iteration), ("Epoch", epoch), ("TimeElapsed", seconds),
-                                ("Loss", validation[0]), ("Accuracy", validation[1])):
-                if name in self.validation:
-                    self.validation[name].append(value)
-        due = iteration in (0, 1) or iteration % self.frequency == 0 or validation is not None or last
-        if self.verbose and due:
-            cells = {"Iteration": str(iteration), "Epoch": str(epoch), "LearnRate": f"{learn_rate:.5g}",
-                     "TimeElapsed": time.strftime("%H:%M:%S", time.gmtime(seconds)),
-                     "TrainingLoss": _number(loss), "TrainingAccuracy": _number(accuracy),
-                     "ValidationLoss": _number(validation and validation[0]),
-                     "ValidationAccuracy": _number(validation and validation[1])}
+            self.validate(validation)
+
+    def validate(self, validation):
+        """The (loss, accuracy) of a validation of the network of the latest row, shown in that row."""
+        row = self.held
+        for name, value in (("Iteration", row["Iteration"]), ("Epoch", row["Epoch"]),
+                            ("TimeElapsed", self.elapsed()), ("Loss", validation[0]), ("Accuracy", validation[1])):
+            if name in self.validation:
+                self.validation[name].append(value)
+        row["ValidationLoss"], row["ValidationAccuracy"] = validation
+
+    def _print_held(self, last):
+        row, self.held = self.held, None
+        if row is None or not self.verbose:
+            return
+        iteration = row["Iteration"]
+        due = iteration in (0, 1) or iteration % self.frequency == 0 or "ValidationLoss" in row or last
+        if due:
+            cells = {"Iteration": str(iteration), "Epoch": str(row["Epoch"]), "LearnRate": f"{row['LearnRate']:.5g}",
+                     "TimeElapsed": time.strftime("%H:%M:%S", time.gmtime(row["seconds"]))}
+            cells.update({name: _number(row.get(name)) for name in
+                          ("TrainingLoss", "TrainingAccuracy", "ValidationLoss", "ValidationAccuracy")})
             self.out("    ".join([""] + [cells[c].rjust(len(c)) for c in self.columns]))
 
     def finish(self, output_iteration, stop_reason):
+        """Prints the last row (always) and the stop reason; the TrainingInfo."""
+        self._print_held(last=True)
         if self.verbose:
             self.out(f"Training stopped: {stop_reason}")
         return TrainingInfo(self.training, self.validation, output_iteration, stop_reason)

@@ -109,13 +109,12 @@ def trainnet(*args):
             net, solver_state = _update(net, gradients, solver_state, options, learn_rate, iteration)
             batch_accuracy = accuracy(Y, T) if options.Metrics else None
             due = validation is not None and iteration % options.ValidationFrequency == 0
-            last = epoch == options.MaxEpochs and not queue.hasdata()
-            progress.record(iteration, epoch, learn_rate, loss_value, batch_accuracy, validate() if due else None, last)
+            progress.record(iteration, epoch, learn_rate, loss_value, batch_accuracy, validate() if due else None)
         if stop != "Max epochs completed":
             break
     last_validated = validation is not None and iteration % options.ValidationFrequency == 0
     if validation is not None and not last_validated:
-        progress.record(iteration, epoch, learn_rate, validation=validate())
+        progress.validate(validate())
     if best_by_validation:
         _, net, output_iteration = best
     else:

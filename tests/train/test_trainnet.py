@@ -156,15 +156,30 @@ def test_verbose_table_validation_and_best_network(capsys):
     assert set(lines[1].replace(" ", "")) == {"_"} and lines[-1] == "Training stopped: Max epochs completed"
     history, validation = info.TrainingHistory, info.ValidationHistory
     assert history.height == 20 and list(validation.Iteration) == [0, 3, 6, 9, 12, 15, 18, 20]
+    iterations = [int(line.split()[0]) for line in lines[2:-1]]
+    assert iterations == [0, 1, 2, 3, 4, 6, 8, 9, 10, 12, 14, 15, 16, 18, 20]  # one row each, in order
     rows = {int(line.split()[0]): line.split() for line in lines[2:-1]}
-    assert sorted(rows) == sorted({0, 1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 3, 9, 15})
     assert rows[4][4] == f"{history.Loss[3]:.5g}"  # the printed loss is the recorded one
+    # the last row carries the last iteration's training values and the final validation, as MATLAB prints it
+    assert rows[20][4:] == [f"{history.Loss[-1]:.5g}", f"{validation.Loss[-1]:.5g}", f"{history.Accuracy[-1]:.5g}",
+                            f"{validation.Accuracy[-1]:.5g}"]
     # the returned network is the one with the lowest validation loss, and it scores that loss again
     best = int(np.argmin(validation.Loss))
     assert info.OutputNetworkIteration == validation.Iteration[best]
     loss = minidl.testnet(net, Xv, Tv, "crossentropy")
     assert loss == pytest.approx(validation.Loss[best], rel=1e-5)
     assert minidl.testnet(net, Xv, Tv, "accuracy") == pytest.approx(validation.Accuracy[best])
+
+
+def test_verbose_table_ends_with_the_last_iteration_when_the_last_mini_batch_is_dropped(capsys):
+    X, T, _ = arrays()  # 40 observations in mini-batches of 12: 3 iterations an epoch, 4 observations dropped
+    opts = trainingOptions("sgdm", MaxEpochs=2, MiniBatchSize=12, VerboseFrequency=50)
+    rng(0)
+    _, info = trainnet(X, T, small_net(seed=1, classes=CLASSES), "crossentropy", opts)
+    lines = capsys.readouterr().out.splitlines()
+    assert info.TrainingHistory.height == 6
+    assert [line.split()[:2] for line in lines[2:-1]] == [["1", "1"], ["6", "2"]]
+    assert lines[-2].split()[-1] == f"{info.TrainingHistory.Loss[-1]:.5g}"
 
 
 def test_nan_loss_stops_before_the_update():
