@@ -31,6 +31,10 @@ class NetworkGraph:
             raise ValueError(f"Layer names must be unique; repeated: {duplicates}")
         if "" in names:
             raise ValueError("Every layer needs a name here; dlnetwork(layers) and addLayers fill empty names")
+        slashed = [n for n in names if "/" in n]
+        if slashed:  # "layer/port" is how connections, InputNames and OutputNames name a port
+            raise ValueError(f"Layer names must not contain '/' (it separates a layer from its port, as in "
+                             f"'add/in2'); got {slashed}")
         check_connections(layers, connections)
         by_name = {layer.Name: layer for layer in layers}
         chosen = None

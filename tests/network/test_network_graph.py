@@ -132,6 +132,9 @@ def test_editing_errors():
         (lambda: addLayers(net, "relu"), TypeError, "layers must be a layer or a list of layers"),
         (lambda: addLayers([], reluLayer()), TypeError, "net must be a dlnetwork; got list"),
         (lambda: addLayers(net, reluLayer(Name="relu1")), ValueError, "unique; repeated: \\['relu1'\\]"),
+        (lambda: addLayers(net, reluLayer(Name="relu/3")), ValueError, "must not contain '/'.*\\['relu/3'\\]"),
+        (lambda: dlnetwork([imageInputLayer([4, 4, 1], Name="in/put")], Initialize=False), ValueError,
+         "must not contain '/'"),
     ]
     for call, error, message in cases:
         with pytest.raises(error, match=message):
