@@ -3,6 +3,8 @@ from collections import Counter
 
 import numpy as np
 
+from ..validate import positive_int
+
 _UNDEFINED = -1  # code of an element that belongs to no category (MATLAB's <undefined>)
 
 
@@ -121,11 +123,25 @@ def isundefined(A):
     return _require(A, "A")._codes == _UNDEFINED
 
 
-def countcats(A):
-    """Number of elements of ``A`` in each category (over all elements), as an int64 array."""
+def countcats(A, dim=None):
+    """Number of elements of ``A`` in each category, along dimension ``dim`` (1-based) as MATLAB counts:
+    by default the first dimension whose size is not 1, so an Nx1 column gives a Kx1 column of counts,
+    a 1xN row a 1xK row, and an MxN matrix a KxN matrix (one column of counts per column). The result
+    has ``A``'s shape with that dimension replaced by K, the number of categories; int64. Undefined
+    elements are not counted."""
     A = _require(A, "A")
-    codes = A._codes.ravel()
-    return np.bincount(codes[codes != _UNDEFINED], minlength=len(A._categories)).astype(np.int64)
+    codes = _matlab_shaped(A._codes)
+    if dim is None:
+        dim = next((d + 1 for d, size in enumerate(codes.shape) if size != 1), 1)
+    dim = positive_int(dim, "dim", where="countcats")
+    codes = codes.reshape(codes.shape + (1,) * (dim - codes.ndim))  # MATLAB's trailing singleton dimensions
+    K = len(A._categories)
+    lanes = np.moveaxis(codes, dim - 1, -1)
+    flat = lanes.reshape(-1, lanes.shape[-1])
+    lane = np.broadcast_to(np.arange(flat.shape[0])[:, None], flat.shape)
+    defined = flat != _UNDEFINED
+    counts = np.bincount(lane[defined] * K + flat[defined], minlength=flat.shape[0] * K)
+    return np.moveaxis(counts.reshape(lanes.shape[:-1] + (K,)), -1, dim - 1).astype(np.int64)
 
 
 def concatenate(parts, axis):

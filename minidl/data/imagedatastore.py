@@ -105,7 +105,7 @@ class imageDatastore(Datastore):
         if self._labels is None:
             raise ValueError("countEachLabel needs labels; create the datastore with LabelSource='foldernames'")
         names = self._labels.categories
-        return Table(Label=categorical(names, names).reshape(-1, 1), Count=countcats(self._labels))
+        return Table(Label=categorical(names, names).reshape(-1, 1), Count=countcats(self._labels).ravel())
 
     def __repr__(self):
         files = _preview(self._files)

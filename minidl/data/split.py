@@ -28,7 +28,7 @@ def splitEachLabel(imds, *splits, generator=None):
         option(splits[-1], "splitEachLabel's last argument", ("randomized", "randomize"))
         splits = splits[:-1]
     gen = resolve(generator)
-    counts = countcats(imds._labels)
+    counts = countcats(imds._labels).ravel()
     boundaries = _boundaries(splits, min(counts[counts > 0], default=0))
     parts = [[] for _ in range(len(splits) + 1)]
     codes = imds._labels._codes

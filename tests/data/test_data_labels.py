@@ -1,7 +1,7 @@
 """categorical, cat, onehotencode and onehotdecode."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -68,11 +68,38 @@ def test_value_semantics():
 
 def test_countcats_and_repr():
     A = categorical(["a", "b", "a", None])
-    assert countcats(A).tolist() == [2, 1]
+    assert countcats(A).tolist() == [[2, 1]]  # a 1x4 row gives a 1x2 row, as MATLAB's
     assert "categories=['a', 'b']" in repr(A)
     with pytest.raises(TypeError, match="A must be a categorical"):
         categories(["a"])
 
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", ""]), min_size=3, max_size=3), min_size=1, max_size=5),
+       st.sampled_from([None, 1, 2, 3]))
+@settings(max_examples=30)
+def test_countcats_counts_along_the_dimension_matlab_picks(rows, dim):
+    values = np.array(rows, dtype=object)  # "" is undefined
+    A = categorical(values, ["a", "b", "c"])
+    counts = countcats(A) if dim is None else countcats(A, dim)
+    axis = (0 if values.shape[0] != 1 else 1) if dim is None else dim - 1
+    cube = values.reshape(values.shape + (1,))  # MATLAB's trailing singleton third dimension
+    expected_shape = list(cube.shape)
+    expected_shape[axis] = 3
+    expected = np.zeros(expected_shape, dtype=np.int64)
+    for index in np.ndindex(cube.shape):  # naive loop: add each element to its category's count
+        if cube[index] != "":
+            target = list(index)
+            target[axis] = "abc".index(cube[index])
+            expected[tuple(target)] += 1
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, expected if axis == 2 else expected[..., 0])
+
+
+def test_countcats_refuses_a_bad_dim():
+    for dim, error in ((0, ValueError), (1.5, ValueError), ("1", TypeError)):
+        with pytest.raises(error, match="countcats: dim must be"):
+            countcats(categorical(["a"]), dim)
 
 # -- cat -----------------------------------------------------------------------
 def test_cat_images_along_4():
