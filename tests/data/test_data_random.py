@@ -70,3 +70,49 @@ def test_bad_seed(seed):
 def test_bad_settings():
     with pytest.raises(ValueError, match="settings must be a dict returned by rng"):
         rng({"Type": "twister"})
+
+
+# MATLAB's documented rand(4) after rng("default") (the Mersenne Twister, seed 0), columns filled first
+MATLAB_RAND_4 = [[0.8147, 0.6324, 0.9575, 0.9572], [0.9058, 0.0975, 0.9649, 0.4854],
+                 [0.1270, 0.2785, 0.1576, 0.8003], [0.9134, 0.5469, 0.9706, 0.1419]]
+
+
+def test_twister_reproduces_matlab_rand():
+    previous = rng(0, "twister")
+    assert previous["Type"] == "pcg64" and rng()["Type"] == "twister" and rng()["Seed"] == 0
+    np.testing.assert_allclose(generator().random(16).reshape(4, 4, order="F"), MATLAB_RAND_4, atol=5e-5)
+    rng("twister")  # rng(generator) is rng(0, generator)
+    first = generator().random(16)
+    np.testing.assert_allclose(first.reshape(4, 4, order="F"), MATLAB_RAND_4, atol=5e-5)
+    rng(2, "twister")  # MATLAB's rng(2, "twister"); rand(1, 5) starts 0.4360
+    assert generator().random() == pytest.approx(0.4360, abs=5e-5)
+
+
+def test_seed_alone_keeps_the_algorithm_and_settings_restore_across_algorithms():
+    rng(7, "twister")
+    twister_7 = generator().random(3)
+    rng(8)
+    assert rng()["Type"] == "twister"
+    saved = rng()
+    expected = generator().random(3)
+    rng(7)
+    assert np.array_equal(generator().random(3), twister_7)
+    rng("default")  # minidl's default algorithm and seed
+    assert rng()["Type"] == "pcg64" and np.array_equal(generator().random(3), np.random.default_rng(
+        np.random.PCG64(0)).random(3))
+    rng(saved)
+    assert rng()["Type"] == "twister" and np.array_equal(generator().random(3), expected)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: rng(1, "philox"), "generator must be one of"),
+    (lambda: rng(2**32), "seed must be an integer in"),
+    (lambda: rng("mersenne"), "seed must be an integer in"),
+])
+def test_bad_generator_or_seed_changes_nothing(call, message):
+    before = rng()
+    with pytest.raises(ValueError, match=message):
+        call()
+    after = rng()
+    assert after["Type"] == before["Type"] and after["Seed"] == before["Seed"]
+    assert np.array_equal(after["State"]["state"]["state"], before["State"]["state"]["state"])
