@@ -17,6 +17,8 @@ from minidl.autodiff.containers import flatten_dlarrays, map_dlarrays
 from minidl.backend import array_module, device_of, to_device
 from minidl.testing_strict import StrictArray, asarray, host_kernels, xp
 
+pytestmark = pytest.mark.own_devices  # compares host and device runs itself
+
 
 @pytest.fixture(autouse=True)
 def device_kernels():
