@@ -162,6 +162,8 @@ def test_save_errors_write_nothing(tmp_path):
         minidl.save(path, d={1: 2})
     with pytest.raises(TypeError, match="values of type function"):
         minidl.save(path, f=lambda x: x)  # only a layer's used-up initialiser may be dropped
+    with pytest.raises(TypeError, match=r"TaylorPrunableNetwork are not supported; save dlnetwork\(prunableNet\)"):
+        minidl.save(path, p=minidl.taylorPrunableNetwork(initialize(dlnetwork(small_layers(), Initialize=False))))
     assert not path.exists()
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from helpers.network_nets import images, small_layers, small_net, snapshot
 
+import minidl
 from minidl import crossentropy, dlarray, dlfeval, dlgradient
 from minidl.network import dlnetwork, forward
 from minidl.optim import adamupdate, dlupdate, sgdmupdate
@@ -160,3 +161,11 @@ def test_bad_arguments_raise_before_anything_changes():
     sgdmupdate(net, grads, vel)
     for value, saved in zip(vel.Value, saved_vel):
         assert_array_equal(value.data, saved)  # the velocity passed in is not written into
+
+
+def test_dlupdate_of_a_network_without_learnables_gives_a_network():
+    net = dlnetwork([minidl.featureInputLayer(3), minidl.reluLayer()])
+    called = []
+    out = dlupdate(lambda w: called.append(w) or w, net)
+    assert isinstance(out, dlnetwork) and out.Learnables.height == 0 and not called
+    assert_array_equal(out.predict(dlarray(np.array([[-1.0], [2.0], [0.5]]), "CB")).data, [[0.0], [2.0], [0.5]])

@@ -28,6 +28,7 @@ from ..network.dlnetwork import dlnetwork
 from ..network.functions import forward, initialize, replaceLayer
 from ..network.graph import is_input_layer
 from ..ops.loss import crossentropy, mse
+from ..pruning.network import TaylorPrunableNetwork
 from ..optim import adamupdate, rmspropupdate, sgdmupdate
 from .batches import accuracy, batch_size, evaluate, network_device, network_on, queue_of
 from .options import TrainingOptions
@@ -49,7 +50,7 @@ def trainnet(*args):
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"options must come from trainingOptions(...); got {type(options).__name__}")
     loss_fn = _loss_function(lossFcn)
-    if hasattr(net, "_to_dlnetwork"):
+    if isinstance(net, TaylorPrunableNetwork):
         raise TypeError("net must be a dlnetwork or a list of layers; a TaylorPrunableNetwork is fine-tuned with a "
                         "custom loop (or train dlnetwork(prunableNet))")
     # Our own network; a list of layers is initialised after the input statistics are known (MATLAB computes a
