@@ -23,6 +23,7 @@ On ``--backend=numpy`` nothing is installed and :func:`host` returns NumPy data 
 import contextlib
 import functools
 import sys
+import types
 
 import numpy as np
 
@@ -59,8 +60,8 @@ def to_device(net):
         return net
     net = minidl.dlupdate(_to_device, net)
     state = net.State
-    if len(state.Value):
-        net.State = Table(Layer=state.Layer, Parameter=state.Parameter, Value=[_to_device(v) for v in state.Value])
+    if state.height:
+        net.State = state.with_column("Value", [_to_device(v) for v in state.Value])
     return net
 
 
@@ -161,8 +162,7 @@ def _hook_network(original):
 class _StandInGPU:
     """What minidl.backend finds as CuPy: the stand-in namespace, with one CUDA device."""
 
-    def __init__(self):
-        self.cuda = type("cuda", (), {"runtime": type("runtime", (), {"getDeviceCount": staticmethod(lambda: 1)})})
+    cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
 
     def __getattr__(self, name):
         return getattr(testing_strict.xp, name)
