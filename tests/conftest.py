@@ -3,9 +3,9 @@ backend switch (declared in the root conftest.py): ``pytest --backend=strict`` r
 CuPy stand-in as on a machine with a GPU (tests/helpers/device.py says what moves to the device).
 
 Under strict, a test marked ``host_only(reason)`` is skipped with its reason (it cannot compute on a
-device, e.g. onnxruntime reads host arrays), and the summary counts the tests that computed on the device
+device, e.g. a comparison with real CuPy), and the summary counts the tests that computed on the device
 (created at least one device array), those that created none (host by nature: text, argument checks
-before any computation, file formats) and the excluded ones.
+before any computation, file formats; ``-v`` lists them) and the excluded ones.
 """
 import numpy as np
 import pytest
