@@ -23,6 +23,7 @@ import scipy.io
 
 from .backend import array_module
 from .dlarray import dlarray
+from .pruning.network import TaylorPrunableNetwork
 from .record import Record
 from .table import Table
 
@@ -183,7 +184,7 @@ def _encode(value, where, arrays):
     for kind in _kinds():
         if kind.holds(value):
             return {"t": kind.tag, **kind.encode(value, where, arrays)}
-    hint = "; save dlnetwork(prunableNet) instead" if hasattr(value, "_to_dlnetwork") else ""
+    hint = "; save dlnetwork(prunableNet) instead" if isinstance(value, TaylorPrunableNetwork) else ""
     raise TypeError(f"cannot save {where}: values of type {type(value).__name__} are not supported{hint}")
 
 

@@ -173,7 +173,7 @@ def dlupdate(fun, *args):
     several = [isinstance(r, tuple) for r in results]
     if any(several) and not all(several):
         raise TypeError("fun must return the same number of outputs for every entry")
-    if not all(several):
+    if not results or not all(several):  # a network without learnables gives itself back
         return put_back([_as_dl(r) for r in results])
     columns = list(zip(*results))
     return (put_back([_as_dl(r) for r in columns[0]]),

@@ -8,6 +8,7 @@ non-scalar result Y is reduced to the scalar ``sum(Y .* R)`` with a fixed random
 import numpy as np
 
 from .autodiff import dlfeval, dlgradient
+from .backend import array_module, to_device
 from .dlarray import dlarray
 
 
@@ -18,19 +19,26 @@ def _rng(generator):
 
 
 def _as_inputs(inputs):
-    """Inputs as float64 dlarrays holding private copies (so a buggy op cannot alter the caller's data)."""
+    """Inputs as float64 dlarrays holding private copies (so a buggy op cannot alter the caller's data), on the
+    device of the dlarray inputs (NumPy arrays join them there, as operands of the ops do)."""
+    xp = array_module(*[x.data for x in inputs if isinstance(x, dlarray)])
     out = []
     for k, x in enumerate(inputs):
         if isinstance(x, dlarray):
-            data, fmt = np.asarray(x.data), x.fmt
+            data, fmt = x.data, x.fmt
         elif isinstance(x, np.ndarray):
             data, fmt = x, ""
         else:
             raise TypeError(f"gradcheck: input {k} must be a dlarray or a NumPy array; got {type(x).__name__}")
         if data.dtype.kind != "f":
             raise TypeError(f"gradcheck: input {k} must be floating point; got {data.dtype}")
-        out.append(dlarray._wrap(np.array(data, dtype=np.float64), fmt))
+        out.append(dlarray._wrap(xp.array(data, dtype=np.float64), fmt))
     return out
+
+
+def _like(x, host):
+    """A host array (a random direction or projection) on the device of ``x``."""
+    return array_module(x).asarray(host)
 
 
 def _with_data(xs, datas):
@@ -52,10 +60,10 @@ class _Scalarised:
             return dlsum(y, "all") if y.ndim else y
         if self.R is None:
             self.R = self.rng.standard_normal(y.shape)
-        return dlsum(y * dlarray._wrap(self.R, y.fmt), "all")
+        return dlsum(y * dlarray._wrap(_like(y.data, self.R), y.fmt), "all")
 
     def value(self, xs):
-        return float(np.asarray(self(*xs).data))
+        return float(to_device(self(*xs).data, "cpu"))
 
 
 def _gradients(f, xs, higher=False):
@@ -67,7 +75,7 @@ def _gradients(f, xs, higher=False):
         if not isinstance(g, dlarray) or g.shape != x.shape or g.fmt != x.fmt:
             raise AssertionError(f"gradient {k} has shape {getattr(g, 'shape', None)} and format "
                                  f"{getattr(g, 'fmt', None)!r}; input has {x.shape} and {x.fmt!r}")
-    return [np.asarray(g.data, dtype=np.float64) for g in grads]
+    return [to_device(g.data, "cpu").astype(np.float64) for g in grads]  # compared on the host
 
 
 def _close(numeric, analytic, rtol, atol):
@@ -100,8 +108,8 @@ def gradcheck(fun, *inputs, rtol=1e-5, atol=1e-7, eps=1e-6, generator=None, elem
     base = [x.data for x in xs]
 
     def numeric_along(direction):
-        plus = f.value(_with_data(xs, [b + eps * d for b, d in zip(base, direction)]))
-        minus = f.value(_with_data(xs, [b - eps * d for b, d in zip(base, direction)]))
+        plus = f.value(_with_data(xs, [b + eps * _like(b, d) for b, d in zip(base, direction)]))
+        minus = f.value(_with_data(xs, [b - eps * _like(b, d) for b, d in zip(base, direction)]))
         return (plus - minus) / (2 * eps)
 
     if not elementwise:
@@ -112,9 +120,9 @@ def gradcheck(fun, *inputs, rtol=1e-5, atol=1e-7, eps=1e-6, generator=None, elem
             raise AssertionError(_mismatch("directional derivative", numeric, analytic))
         return True
     for k, (b, g) in enumerate(zip(base, grads)):
-        numeric = np.zeros_like(b)
+        numeric = np.zeros(b.shape)
         for i in np.ndindex(b.shape):
-            direction = [np.zeros_like(c) for c in base]
+            direction = [np.zeros(c.shape) for c in base]
             direction[k][i] = 1.0
             numeric[i] = numeric_along(direction)
         if not np.all(_close(numeric, g, rtol, atol)):
@@ -141,12 +149,12 @@ def gradgradcheck(fun, *inputs, rtol=1e-5, atol=1e-7, eps=1e-6, generator=None):
         total = 0
         for g, vk, x in zip(gs, v, args):
             # 0 * sum(x) keeps the value traced when the gradient is constant (zero Hessian).
-            total = total + dlsum(g * dlarray._wrap(vk, x.fmt), "all") + 0 * dlsum(x, "all")
+            total = total + dlsum(g * dlarray._wrap(_like(x.data, vk), x.fmt), "all") + 0 * dlsum(x, "all")
         return total
 
     hv = _gradients(grad_dot_v, xs)
-    g_plus = _gradients(f, _with_data(xs, [b + eps * d for b, d in zip(base, v)]))
-    g_minus = _gradients(f, _with_data(xs, [b - eps * d for b, d in zip(base, v)]))
+    g_plus = _gradients(f, _with_data(xs, [b + eps * _like(b, d) for b, d in zip(base, v)]))
+    g_minus = _gradients(f, _with_data(xs, [b - eps * _like(b, d) for b, d in zip(base, v)]))
     for k, (gp, gm, h) in enumerate(zip(g_plus, g_minus, hv)):
         numeric = (gp - gm) / (2 * eps)
         if not np.all(_close(numeric, h, rtol, atol)):

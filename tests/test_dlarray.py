@@ -5,6 +5,8 @@ from hypothesis import given, settings, strategies as st
 
 import minidl as dl
 from minidl import dims, dlarray, dlfeval, dlgradient, extractdata, finddim, size, stripdims
+from minidl.backend import array_module
+from helpers.device import assert_allclose, assert_array_equal, host, on_device
 
 
 def test_unformatted_keeps_data_and_dtype(rng):
@@ -12,7 +14,7 @@ def test_unformatted_keeps_data_and_dtype(rng):
     X = dlarray(A)
     assert dims(X) == "" and X.shape == (3, 4)
     assert extractdata(X).dtype == np.float64
-    np.testing.assert_array_equal(extractdata(X), A)
+    assert_array_equal(extractdata(X), A)
     assert dlarray(A.astype(np.float32)).dtype == np.float32
 
 
@@ -25,7 +27,7 @@ def test_format_is_permuted_to_canonical_order(rng):
     A = rng.standard_normal((3, 4))
     X = dlarray(A, "TS")
     assert dims(X) == "ST" and X.shape == (4, 3) and size(X) == (4, 3)
-    np.testing.assert_array_equal(extractdata(X), A.T)
+    assert_array_equal(extractdata(X), A.T)
 
 
 @pytest.mark.parametrize("fmt, canonical, perm", [
@@ -40,7 +42,7 @@ def test_canonical_order_keeps_repeated_labels_in_order(rng, fmt, canonical, per
     A = rng.standard_normal(tuple(range(2, 2 + len(fmt))))
     X = dlarray(A, fmt)
     assert dims(X) == canonical
-    np.testing.assert_array_equal(extractdata(X), A.transpose(perm))
+    assert_array_equal(extractdata(X), A.transpose(perm))
 
 
 @settings(max_examples=40)
@@ -56,7 +58,7 @@ def test_any_label_sequence(labels):
     order = sorted(range(len(fmt)), key=lambda i: ("SCBTU".index(fmt[i]), i))
     X = dlarray(A, fmt)
     assert dims(X) == "".join(fmt[i] for i in order)
-    np.testing.assert_array_equal(extractdata(X), A.transpose(order))
+    assert_array_equal(extractdata(X), A.transpose(order))
 
 
 def test_extra_labels_are_trailing_singletons(rng):
@@ -103,8 +105,8 @@ def test_dims_finddim_stripdims_extractdata(rng):
         finddim(X, "Q")
     Y = stripdims(X)
     assert dims(Y) == "" and Y.shape == X.shape and Y.dtype == np.float32
-    np.testing.assert_array_equal(extractdata(Y), A)
-    assert isinstance(extractdata(X), np.ndarray) and extractdata(X).dtype == np.float32
+    assert_array_equal(extractdata(Y), A)
+    assert isinstance(extractdata(X), array_module(X.data).ndarray) and extractdata(X).dtype == np.float32
 
 
 def test_accessors_need_a_dlarray():
@@ -130,27 +132,28 @@ def test_properties(rng):
     assert float(dlarray(2.5)) == 2.5 and float(dlarray(np.full((1, 1), 4.0), "CB")) == 4.0
     with pytest.raises(TypeError, match="one element"):
         float(X)
-    np.testing.assert_array_equal(np.asarray(X), extractdata(X))
+    assert_array_equal(np.asarray(host(X)), extractdata(X))  # a host dlarray is an array for NumPy
 
 
 def test_display_header_and_values():
     X = dlarray(np.zeros((28, 28, 1, 128), np.float32), "SSCB")
     text = repr(X)
-    assert text.startswith("28(S) x 28(S) x 1(C) x 128(B) single dlarray\n")
+    gpu = " gpuArray" if on_device() else ""  # MATLAB's header for data on the GPU
+    assert text.startswith(f"28(S) x 28(S) x 1(C) x 128(B) single{gpu} dlarray\n")
     assert "..." in text and len(text) < 5000  # abbreviated
     small = dlarray(np.array([[1.5, 2.0], [3.0, 4.0]]))
-    assert str(small).splitlines()[0] == "2x2 double dlarray"
+    assert str(small).splitlines()[0] == f"2x2 double{gpu} dlarray"
     assert "1.5" in str(small) and "4." in str(small)
-    assert repr(dlarray(np.zeros((3, 2, 1, 2)))).startswith("3x2x1x2 double dlarray")
-    assert repr(dlarray(np.ones((4, 3)) > 0, "SS")).startswith("4(S) x 3(S) logical dlarray")
-    assert repr(dlarray(7.0)).startswith("1x1 double dlarray")
+    assert repr(dlarray(np.zeros((3, 2, 1, 2)))).startswith(f"3x2x1x2 double{gpu} dlarray")
+    assert repr(dlarray(np.ones((4, 3)) > 0, "SS")).startswith(f"4(S) x 3(S) logical{gpu} dlarray")
+    assert repr(dlarray(7.0)).startswith(f"1x1 double{gpu} dlarray")
 
 
 def test_constructor_copies_so_later_writes_do_not_show(rng):
     A = rng.standard_normal((2, 3))
     X, Y = dlarray(A), dlarray(A, "SC")
     A[:] = 0
-    assert np.all(extractdata(X) != 0) and np.all(extractdata(Y) != 0)
+    assert np.all(host(extractdata(X)) != 0) and np.all(host(extractdata(Y)) != 0)
 
 
 def test_dlarray_of_dlarray_copies_and_relabels(rng):
@@ -158,13 +161,13 @@ def test_dlarray_of_dlarray_copies_and_relabels(rng):
     X = dlarray(A, "SC")
     Y = dlarray(X)
     assert dims(Y) == "SC" and Y is not X
-    np.testing.assert_array_equal(extractdata(Y), A)
+    assert_array_equal(extractdata(Y), A)
     # fmt replaces the labels; the stored data are relabelled in their current order.
     Z = dlarray(X, "CB")
     assert dims(Z) == "CB" and Z.shape == (2, 3)
     W = dlarray(X, "TC")
     assert dims(W) == "CT" and W.shape == (3, 2)
-    np.testing.assert_array_equal(extractdata(W), A.T)
+    assert_array_equal(extractdata(W), A.T)
 
 
 def test_dlarray_of_traced_dlarray_stays_traced():
@@ -175,7 +178,7 @@ def test_dlarray_of_traced_dlarray_stays_traced():
         return dlgradient(loss, x)
 
     x = dlarray(np.array([[1.0, 2.0, 3.0]]))
-    np.testing.assert_allclose(extractdata(dlfeval(fun, x)), [[2.0, 4.0, 6.0]])
+    assert_allclose(extractdata(dlfeval(fun, x)), [[2.0, 4.0, 6.0]])
 
 
 def test_setitem_is_refused():
@@ -186,7 +189,7 @@ def test_setitem_is_refused():
 
 def test_transpose_property(rng):
     A = rng.standard_normal((2, 3))
-    np.testing.assert_array_equal(extractdata(dlarray(A).T), A.T)
+    assert_array_equal(extractdata(dlarray(A).T), A.T)
     with pytest.raises(ValueError, match="unformatted"):
         dlarray(A, "SC").T
 
@@ -195,4 +198,4 @@ def test_extractdata_is_a_copy_the_caller_may_write_into():
     X = dlarray(np.arange(4.0), "C")
     data = extractdata(X)
     data[:] = -1
-    np.testing.assert_array_equal(extractdata(X), np.arange(4.0))
+    assert_array_equal(extractdata(X), np.arange(4.0))

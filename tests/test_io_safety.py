@@ -10,6 +10,7 @@ import pytest
 import minidl
 from minidl import dlarray, dlnetwork
 from minidl.layers import convolution2dLayer, flattenLayer, fullyConnectedLayer, imageInputLayer, reluLayer
+from helpers.device import assert_array_equal
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -36,7 +37,7 @@ def test_a_failed_save_leaves_the_previous_file_byte_identical(tmp_path):
     assert result.returncode == 3, result.stderr
     assert target.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["model.mat"]  # no temporary file is left behind
-    np.testing.assert_array_equal(minidl.load(target).x, np.arange(5.0))
+    assert_array_equal(minidl.load(target).x, np.arange(5.0))
 
 
 def test_save_replaces_a_file_and_keeps_its_permissions(tmp_path):

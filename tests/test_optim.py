@@ -3,10 +3,12 @@ import numpy as np
 import pytest
 from helpers.network_nets import images, small_layers, small_net, snapshot
 
+import minidl
 from minidl import crossentropy, dlarray, dlfeval, dlgradient
 from minidl.network import dlnetwork, forward
 from minidl.optim import adamupdate, dlupdate, sgdmupdate
 from minidl.table import Table
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def grads_like(table, seed=0):
@@ -19,14 +21,14 @@ def test_sgdm_on_dlarrays_two_steps():
     g1, g2 = np.array([[0.1, 0.2], [-0.3, 0.4]]), np.array([[1.0, 0.0], [2.0, -1.0]])
     w1, vel = sgdmupdate(dlarray(w0), dlarray(g1), None, 0.1, 0.8)
     v1 = -0.1 * g1
-    np.testing.assert_allclose(vel.data, v1, rtol=1e-15)
-    np.testing.assert_allclose(w1.data, w0 + v1, rtol=1e-15)
+    assert_allclose(vel.data, v1, rtol=1e-15)
+    assert_allclose(w1.data, w0 + v1, rtol=1e-15)
     w2, vel = sgdmupdate(w1, dlarray(g2), vel, learnRate=0.1, momentum=0.8)
     v2 = 0.8 * v1 - 0.1 * g2
-    np.testing.assert_allclose(vel.data, v2, rtol=1e-15)
-    np.testing.assert_allclose(w2.data, w0 + v1 + v2, rtol=1e-15)
+    assert_allclose(vel.data, v2, rtol=1e-15)
+    assert_allclose(w2.data, w0 + v1 + v2, rtol=1e-15)
     w_default, _ = sgdmupdate(dlarray(w0), dlarray(g1), [])
-    np.testing.assert_allclose(w_default.data, w0 - 0.01 * g1, rtol=1e-15)  # learnRate 0.01, zero velocity
+    assert_allclose(w_default.data, w0 - 0.01 * g1, rtol=1e-15)  # learnRate 0.01, zero velocity
 
 
 def test_sgdm_on_a_network_leaves_the_old_network_bit_identical():
@@ -35,16 +37,16 @@ def test_sgdm_on_a_network_leaves_the_old_network_bit_identical():
     grad = grads_like(net.Learnables)
     new, vel = sgdmupdate(net, grad, None, 0.05, 0.9)
     for old, g, w, v in zip(saved, grad.Value, new.Learnables.Value, vel.Value):
-        expected_v = (-0.05 * g.data).astype(np.float32)
-        np.testing.assert_array_equal(v.data, expected_v)
-        np.testing.assert_array_equal(w.data, old + expected_v)
+        expected_v = (-0.05 * host(g.data)).astype(np.float32)
+        assert_array_equal(v.data, expected_v)
+        assert_array_equal(w.data, old + expected_v)
         assert w.dtype == v.dtype == np.float32
     for value, old in zip(net.Learnables.Value, saved):
-        np.testing.assert_array_equal(value.data, old)  # bit-identical, not just close
+        assert_array_equal(value.data, old)  # bit-identical, not just close
     assert isinstance(vel, Table) and vel.Layer == grad.Layer and vel.Parameter == grad.Parameter
     assert new.State.Value[0] is net.State.Value[0]
     newer, vel2 = sgdmupdate(new, grad, vel, 0.05, 0.9)
-    np.testing.assert_allclose(vel2.Value[0].data, 0.9 * vel.Value[0].data - 0.05 * grad.Value[0].data, rtol=1e-6)
+    assert_allclose(vel2.Value[0].data, 0.9 * vel.Value[0].data - 0.05 * grad.Value[0].data, rtol=1e-6)
 
 
 def test_adam_three_iterations_on_a_dict_by_hand():
@@ -65,9 +67,9 @@ def test_adam_three_iterations_on_a_dict_by_hand():
             hand_w[k] = hand_w[k] - lr * (hand_m[k] / (1 - b1 ** t)) / (np.sqrt(hand_v[k] / (1 - b2 ** t)) + eps)
     assert set(params) == set(m) == set(v) == {"a", "b"}
     for k in w:
-        np.testing.assert_allclose(params[k].data, hand_w[k], rtol=1e-12)
-        np.testing.assert_allclose(m[k].data, hand_m[k], rtol=1e-12)
-        np.testing.assert_allclose(v[k].data, hand_v[k], rtol=1e-12)
+        assert_allclose(params[k].data, hand_w[k], rtol=1e-12)
+        assert_allclose(m[k].data, hand_m[k], rtol=1e-12)
+        assert_allclose(v[k].data, hand_v[k], rtol=1e-12)
 
 
 def test_adam_first_step_on_a_network_moves_each_weight_by_about_learn_rate():
@@ -76,7 +78,8 @@ def test_adam_first_step_on_a_network_moves_each_weight_by_about_learn_rate():
     new, m, v = adamupdate(net, grad, [], [], 1)
     for old, g, w in zip(net.Learnables.Value, grad.Value, new.Learnables.Value):
         # t = 1: m_hat = g, v_hat = g^2, so the step is 0.001 * g / (|g| + 1e-8).
-        np.testing.assert_allclose(w.data, old.data - 0.001 * g.data / (np.abs(g.data) + 1e-8), rtol=1e-6, atol=1e-9)
+        g = host(g.data)
+        assert_allclose(w.data, host(old.data) - 0.001 * g / (np.abs(g) + 1e-8), rtol=1e-6, atol=1e-9)
     assert m.Layer == grad.Layer and v.size == grad.size
 
 
@@ -87,15 +90,15 @@ def test_dlupdate_tables_networks_containers_and_several_outputs():
     regularised = dlupdate(lambda g, w: g + l2 * w, grads, net.Learnables)  # MATLAB's L2 recipe
     assert isinstance(regularised, Table) and regularised.Layer == grads.Layer
     for r, g, w in zip(regularised.Value, grads.Value, net.Learnables.Value):
-        np.testing.assert_allclose(r.data, g.data + l2 * w.data, rtol=1e-6)
+        assert_allclose(r.data, g.data + l2 * w.data, rtol=1e-6)
     doubled = dlupdate(lambda w: 2 * w, net)
     assert type(doubled) is type(net)
-    np.testing.assert_array_equal(doubled.Learnables.Value[0].data, 2 * net.Learnables.Value[0].data)
+    assert_array_equal(doubled.Learnables.Value[0].data, 2 * net.Learnables.Value[0].data)
     as64 = dlupdate(lambda w: dlarray(w.data.astype(np.float64)), net)
     assert all(v.dtype == np.float64 for v in as64.Learnables.Value)
     halves, squares = dlupdate(lambda x: (x / 2, x * x), [dlarray(np.array([2.0, 4.0])), dlarray(np.array(3.0))])
-    np.testing.assert_array_equal(halves[0].data, [1.0, 2.0])
-    np.testing.assert_array_equal(squares[1].data, 9.0)
+    assert_array_equal(halves[0].data, [1.0, 2.0])
+    assert_array_equal(squares[1].data, 9.0)
     new_net, table = dlupdate(lambda w: (w, w.data * 0), net)  # numeric results become dlarrays
     assert type(new_net) is type(net) and isinstance(table, Table) and isinstance(table.Value[0], dlarray)
 
@@ -115,7 +118,7 @@ def test_dlgradient_of_learnables_returns_a_table_with_the_same_rows():
     assert grads.Parameter == net.Learnables.Parameter
     assert [g.shape for g in grads.Value] == [w.shape for w in net.Learnables.Value]
     # softmax + cross-entropy: d loss / d fc output = (Y - T) / N, so the fc bias gradient is its row sum.
-    np.testing.assert_allclose(grads.Value[5].data.ravel(), ((Y.data - T) / 6).sum(axis=1), rtol=1e-4, atol=1e-7)
+    assert_allclose(grads.Value[5].data.ravel(), ((host(Y.data) - T) / 6).sum(axis=1), rtol=1e-4, atol=1e-7)
     new, _ = sgdmupdate(net, grads, None)
     assert new.Learnables.size == (6, 3)
 
@@ -154,7 +157,15 @@ def test_bad_arguments_raise_before_anything_changes():
     with pytest.raises(ValueError, match="values that are not dlarrays .*initialize"):
         sgdmupdate(dlnetwork(small_layers(), Initialize=False), grads)
     for value, saved in zip(vel.Value, saved_vel):
-        np.testing.assert_array_equal(value.data, saved)
+        assert_array_equal(value.data, saved)
     sgdmupdate(net, grads, vel)
     for value, saved in zip(vel.Value, saved_vel):
-        np.testing.assert_array_equal(value.data, saved)  # the velocity passed in is not written into
+        assert_array_equal(value.data, saved)  # the velocity passed in is not written into
+
+
+def test_dlupdate_of_a_network_without_learnables_gives_a_network():
+    net = dlnetwork([minidl.featureInputLayer(3), minidl.reluLayer()])
+    called = []
+    out = dlupdate(lambda w: called.append(w) or w, net)
+    assert isinstance(out, dlnetwork) and out.Learnables.height == 0 and not called
+    assert_array_equal(out.predict(dlarray(np.array([[-1.0], [2.0], [0.5]]), "CB")).data, [[0.0], [2.0], [0.5]])

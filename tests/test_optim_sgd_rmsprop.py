@@ -5,6 +5,7 @@ from helpers.network_nets import small_net, snapshot
 
 from minidl import dlarray, rmspropupdate, sgdupdate
 from minidl.table import Table
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def test_sgd_two_steps_by_hand_and_default_learn_rate():
@@ -12,9 +13,9 @@ def test_sgd_two_steps_by_hand_and_default_learn_rate():
     g1, g2 = np.array([[0.1, 0.2], [-0.3, 0.4]]), np.array([[1.0, 0.0], [2.0, -1.0]])
     w1 = sgdupdate(dlarray(w0), dlarray(g1), 0.1)
     w2 = sgdupdate(w1, dlarray(g2), learnRate=0.1)
-    np.testing.assert_allclose(w1.data, w0 - 0.1 * g1, rtol=1e-15)
-    np.testing.assert_allclose(w2.data, w0 - 0.1 * g1 - 0.1 * g2, rtol=1e-15)
-    np.testing.assert_allclose(sgdupdate(dlarray(w0), dlarray(g1)).data, w0 - 0.01 * g1, rtol=1e-15)
+    assert_allclose(w1.data, w0 - 0.1 * g1, rtol=1e-15)
+    assert_allclose(w2.data, w0 - 0.1 * g1 - 0.1 * g2, rtol=1e-15)
+    assert_allclose(sgdupdate(dlarray(w0), dlarray(g1)).data, w0 - 0.01 * g1, rtol=1e-15)
 
 
 def test_rmsprop_three_iterations_on_a_dict_by_hand():
@@ -30,8 +31,8 @@ def test_rmsprop_three_iterations_on_a_dict_by_hand():
             hand_v[k] = rho * hand_v[k] + (1 - rho) * g[k] ** 2
             hand_w[k] = hand_w[k] - lr * g[k] / (np.sqrt(hand_v[k]) + eps)
     for k in w:
-        np.testing.assert_allclose(params[k].data, hand_w[k], rtol=1e-12)
-        np.testing.assert_allclose(avg[k].data, hand_v[k], rtol=1e-12)
+        assert_allclose(params[k].data, hand_w[k], rtol=1e-12)
+        assert_allclose(avg[k].data, hand_v[k], rtol=1e-12)
 
 
 def test_rmsprop_defaults_on_a_network_first_step():
@@ -42,13 +43,13 @@ def test_rmsprop_defaults_on_a_network_first_step():
         "Value", [dlarray(rng.standard_normal(v.shape).astype(np.float32)) for v in net.Learnables.Value])
     new, avg = rmspropupdate(net, grad, [])
     for old, g, w, v in zip(saved, grad.Value, new.Learnables.Value, avg.Value):
-        g64 = g.data.astype(np.float64)
+        g64 = host(g.data).astype(np.float64)
         # defaults learnRate 0.001, sqGradDecay 0.9, epsilon 1e-8: v = 0.1 g^2, step 0.001 g / (sqrt(0.1)|g| + 1e-8)
-        np.testing.assert_allclose(v.data, 0.1 * g64 ** 2, rtol=1e-6)
-        np.testing.assert_allclose(w.data, old - 0.001 * g64 / (np.sqrt(0.1 * g64 ** 2) + 1e-8), rtol=1e-5, atol=1e-8)
+        assert_allclose(v.data, 0.1 * g64 ** 2, rtol=1e-6)
+        assert_allclose(w.data, old - 0.001 * g64 / (np.sqrt(0.1 * g64 ** 2) + 1e-8), rtol=1e-5, atol=1e-8)
         assert w.dtype == v.dtype == np.float32
     for value, old in zip(net.Learnables.Value, saved):
-        np.testing.assert_array_equal(value.data, old)  # the old network is untouched
+        assert_array_equal(value.data, old)  # the old network is untouched
     assert isinstance(avg, Table) and avg.Layer == grad.Layer
 
 

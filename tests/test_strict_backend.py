@@ -3,6 +3,8 @@
 Every computation runs twice, on host dlarrays and on StrictArray-backed copies; results must
 come back as StrictArrays (the data stayed on the device) and agree to float32 tolerance.
 """
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,10 @@ from minidl import sum as dlsum
 from minidl.autodiff.containers import flatten_dlarrays, map_dlarrays
 from minidl.backend import array_module, device_of, to_device
 from minidl.testing_strict import StrictArray, asarray, host_kernels, xp
+from minidl.testing import gradcheck, gradgradcheck
+from helpers.device import stand_in_device
+
+pytestmark = pytest.mark.own_devices  # compares host and device runs itself
 
 
 @pytest.fixture(autouse=True)
@@ -261,3 +267,71 @@ def test_compress_network_on_the_device(rng):
     host, host_info = compress(host_net, X, T)
     assert_same(device, host)
     assert device_info["NumLearnables"] == host_info["NumLearnables"]
+
+
+# -- a machine whose GPU is the stand-in (what --backend=strict runs the whole suite on) ----------
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def digit_images(n=24):
+    """n images of the digit dataset (an imageDatastore), and the same images as an HxWx1xN array."""
+    imds = minidl.subset(minidl.imageDatastore(ROOT / "data" / "DigitDataset", IncludeSubfolders=True,
+                                               LabelSource="foldernames"), np.arange(0, 10000, 10000 // n))
+    return imds, np.stack(imds.readall(), axis=-1)[:, :, None, :].astype(np.float32)
+
+
+def digits_layers():
+    return [minidl.imageInputLayer([28, 28, 1], Normalization="none"), minidl.convolution2dLayer(5, 4),
+            minidl.batchNormalizationLayer(), minidl.reluLayer(), minidl.maxPooling2dLayer(4, Stride=4),
+            minidl.fullyConnectedLayer(10), minidl.softmaxLayer()]
+
+
+def test_a_host_network_on_a_gpu_machine_predicts_where_it_is(rng):
+    # minibatchqueue's "auto" puts datastore mini-batches on the GPU; minibatchpredict/testnet send them to the
+    # network's device instead, so a network left on the host works there (it raised TypeError before).
+    imds, images = digit_images()
+    minidl.rng(0)
+    net = dlnetwork(digits_layers())
+    host_scores = minidl.minibatchpredict(net, images, MiniBatchSize=10)
+    with stand_in_device():
+        scores = minidl.minibatchpredict(net, minidl.augmentedImageDatastore([28, 28], imds), MiniBatchSize=10)
+        accuracy = minidl.testnet(net, imds, "accuracy", MiniBatchSize=10)
+        device_scores = minidl.minibatchpredict(moved(net), images, MiniBatchSize=10)
+    assert isinstance(scores, np.ndarray) and isinstance(device_scores, StrictArray)
+    np.testing.assert_allclose(scores, host_scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(device_scores.get(), host_scores, rtol=1e-5, atol=1e-6)
+    assert accuracy == minidl.testnet(net, imds, "accuracy", MiniBatchSize=10)
+
+
+def test_trainnet_of_layers_on_a_gpu_machine_trains_on_the_device():
+    # MATLAB's ExecutionEnvironment="auto": a network of layers initialises, then trains on the GPU.
+    imds, _ = digit_images(40)
+    options = minidl.trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=8, Shuffle="never", Verbose=False)
+    minidl.rng(0)
+    host_net, host_info = minidl.trainnet(imds, digits_layers(), "crossentropy", options)
+    minidl.rng(0)
+    with stand_in_device():
+        net, info = minidl.trainnet(imds, digits_layers(), "crossentropy", options)
+    assert all(isinstance(v.data, StrictArray) for v in net.Learnables.Value + net.State.Value)
+    np.testing.assert_allclose(info.TrainingHistory.Loss, host_info.TrainingHistory.Loss, rtol=1e-4)
+    for device, host in zip(net.Learnables.Value, host_net.Learnables.Value):
+        np.testing.assert_allclose(device.data.get(), host.data, rtol=1e-3, atol=1e-5)
+
+
+def test_initialize_of_a_network_on_the_device_keeps_it_there(rng):
+    net = moved(small_net(rng))
+    grown = minidl.replaceLayer(net, "fc", minidl.fullyConnectedLayer(5, Name="fc5"))
+    with stand_in_device():
+        grown = minidl.initialize(grown)  # examples go where the values are; new values join them
+    assert all(isinstance(v.data, StrictArray) for v in grown.Learnables.Value + grown.State.Value)
+    Y = predict(grown, on_device(digits(rng)[0]))
+    assert isinstance(Y.data, StrictArray) and Y.shape == (5, 6)
+
+
+def test_gradcheck_runs_on_the_device_of_its_inputs(rng):
+    X = image(rng, 5, 4, 2, 2)
+    W = rng.standard_normal((3, 3, 2, 3))  # a NumPy input joins the device dlarrays
+    assert gradcheck(lambda x, w: dlconv(x, w, 0, Padding="same"), on_device(X), W)
+    assert gradcheck(lambda x: softmax(x) * x, on_device(X), elementwise=True)
+    assert gradgradcheck(lambda x: dlsum(tanh(x) ** 2, "all"), on_device(X))

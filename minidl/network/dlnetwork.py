@@ -35,10 +35,11 @@ class dlnetwork:
     @namevalue
     def __new__(cls, layers=None, *X, Initialize=True, OutputNames=None):
         Initialize = validate.flag(Initialize, "Initialize")
-        if hasattr(layers, "_to_dlnetwork"):
+        convert = getattr(type(layers), "__dlnetwork__", None)  # a TaylorPrunableNetwork's conversion
+        if convert is not None:
             if X or OutputNames is not None:
                 raise TypeError("dlnetwork(prunableNet) takes no other arguments")
-            return layers._to_dlnetwork()
+            return convert(layers)
         if isinstance(layers, dlnetwork):
             net = cls._of(layers.graph, layers.Initialized)  # the graph is read-only: nothing to copy
             if OutputNames is not None:

@@ -4,7 +4,7 @@ import copy
 
 import numpy as np
 
-from ..backend import to_device
+from ..backend import device_of, gpu_available, to_device
 from ..data.arrayqueue import ArrayQueue
 from ..data.augmenteddatastore import augmentedImageDatastore
 from ..data.categorical import categorical, isundefined
@@ -15,7 +15,34 @@ from ..data.minibatchqueue import minibatchqueue
 from ..data.onehot import onehotencode
 from ..dlarray import dlarray
 from ..network.functions import predict
+from ..optim import dlupdate
 from ..random import generator
+
+
+def network_device(net):
+    """Where a network computes and its mini-batches go: the device of the values already set in ``net`` (a
+    network moved with dlupdate meets its data there; operations never mix devices), and for a network with
+    none set yet MATLAB's ExecutionEnvironment="auto": "gpu" when CuPy finds one, else "cpu"."""
+    values = [v for table in (net.Learnables, net.State) for v in table.Value if v is not None]
+    if values:
+        return device_of(values[0].data)
+    return "gpu" if gpu_available() else "cpu"
+
+
+def network_on(net, environment):
+    """``net`` with its learnables and state on "cpu" or "gpu" (``dlupdate(@gpuArray, net)`` and its State)."""
+    net = dlupdate(lambda w: on(w, environment), net)
+    state = net.State
+    if state.height:
+        net.State = state.with_column("Value", [on(v, environment) for v in state.Value])
+    return net
+
+
+def on(A, environment):
+    """A dlarray (or None) copied to "cpu" or "gpu" when it is not there yet."""
+    if A is None or device_of(A.data) == environment:
+        return A
+    return dlarray._wrap(to_device(A.data, environment), A.fmt)
 
 
 def labels_axis(A):
@@ -47,9 +74,10 @@ def evaluate(net, queue, loss_fn):
     return total_loss / count, 100.0 * correct / count
 
 
-def queue_of(data, input_layer, size, argname, predictors_only=False):
+def queue_of(data, input_layer, size, argname, predictors_only=False, environment="cpu"):
     """Something with hasdata/next/reset/shuffle giving (X, T) mini-batches of dlarrays (or only X mini-batches
-    from a datastore when ``predictors_only``; a minibatchqueue gives what it gives)."""
+    from a datastore when ``predictors_only``; a minibatchqueue gives what it gives) on ``environment``
+    ("cpu" or "gpu", see network_device)."""
     fmt = input_layer.example_input().fmt
     if isinstance(data, minibatchqueue):
         queue = copy.deepcopy(data)  # the caller's queue keeps its position
@@ -70,11 +98,11 @@ def queue_of(data, input_layer, size, argname, predictors_only=False):
                             f"(X, T); got {type(data).__name__}")
         if predictors_only:
             return minibatchqueue(data, 1, MiniBatchSize=size, MiniBatchFcn=lambda images, *labels: cat(4, *images),
-                                  MiniBatchFormat=fmt)
-        return minibatchqueue(data, MiniBatchSize=size, MiniBatchFormat=[fmt, "CB"])
+                                  MiniBatchFormat=fmt, OutputEnvironment=environment)
+        return minibatchqueue(data, MiniBatchSize=size, MiniBatchFormat=[fmt, "CB"], OutputEnvironment=environment)
     if isinstance(data, tuple) and len(data) == 2:
         X, T = in_memory(data[0], data[1], fmt, argname)
-        return ArrayQueue(X, T, size, generator())
+        return ArrayQueue(on(X, environment), on(T, environment), size, generator())
     raise TypeError(f"{argname} must be an imageDatastore, augmentedImageDatastore, minibatchqueue or (X, T); "
                     f"got {type(data).__name__}")
 

@@ -10,7 +10,7 @@ from ..dlarray import dlarray
 from ..network.dlnetwork import dlnetwork
 from ..network.functions import predict
 from ..ops.loss import crossentropy, mse
-from .batches import accuracy, batch_size, in_memory, queue_of
+from .batches import accuracy, batch_size, in_memory, network_device, on, queue_of
 
 _METRICS = ("accuracy", "crossentropy", "mse")
 
@@ -31,7 +31,8 @@ def minibatchpredict(net, data, *, MiniBatchSize=128):
     parts = []
     for X in _predictors(net, data, MiniBatchSize):
         Y = predict(net, X)
-        parts.append(np.moveaxis(Y.data, Y.fmt.index("B"), 0) if "B" in Y.fmt else Y.data[None])
+        xp = array_module(Y.data)
+        parts.append(xp.moveaxis(Y.data, Y.fmt.index("B"), 0) if "B" in Y.fmt else Y.data[None])
     if not parts:
         raise ValueError("data holds no observations")
     return array_module(parts[0]).concatenate(parts, axis=0)
@@ -56,7 +57,7 @@ def testnet(net, *args, MiniBatchSize=128):
              for name in ([metrics] if isinstance(metrics, str) else list(metrics))]
     net = _network(net)
     layer = _input_layer(net)
-    queue = queue_of(data, layer, MiniBatchSize, "data")
+    queue = queue_of(data, layer, MiniBatchSize, "data", environment=network_device(net))
     sums, count = dict.fromkeys(names, 0.0), 0
     while queue.hasdata():
         X, T = queue.next()
@@ -89,12 +90,13 @@ def _predictors(net, data, size):
     """Mini-batches of predictors (dlarrays in the input layer's format)."""
     if isinstance(data, (Datastore, minibatchqueue)):
         layer = _input_layer(net)
-        queue = queue_of(data, layer, size, "data", predictors_only=True)
+        queue = queue_of(data, layer, size, "data", predictors_only=True, environment=network_device(net))
         while queue.hasdata():
             batch = queue.next()
             yield batch[0] if isinstance(batch, tuple) else batch
         return
     X, _ = in_memory(data, None, _input_layer(net).example_input().fmt, "data")
+    X = on(X, network_device(net))
     n = X.shape[X.fmt.index("B")]
     axis = X.fmt.index("B")
     for start in range(0, n, size):

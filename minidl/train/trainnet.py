@@ -28,8 +28,9 @@ from ..network.dlnetwork import dlnetwork
 from ..network.functions import forward, initialize, replaceLayer
 from ..network.graph import is_input_layer
 from ..ops.loss import crossentropy, mse
+from ..pruning.network import TaylorPrunableNetwork
 from ..optim import adamupdate, rmspropupdate, sgdmupdate
-from .batches import accuracy, batch_size, evaluate, queue_of
+from .batches import accuracy, batch_size, evaluate, network_device, network_on, queue_of
 from .options import TrainingOptions
 from .progress import Progress, save_progress_figure
 
@@ -49,17 +50,19 @@ def trainnet(*args):
     if not isinstance(options, TrainingOptions):
         raise TypeError(f"options must come from trainingOptions(...); got {type(options).__name__}")
     loss_fn = _loss_function(lossFcn)
-    if hasattr(net, "_to_dlnetwork"):
+    if isinstance(net, TaylorPrunableNetwork):
         raise TypeError("net must be a dlnetwork or a list of layers; a TaylorPrunableNetwork is fine-tuned with a "
                         "custom loop (or train dlnetwork(prunableNet))")
     # Our own network; a list of layers is initialised after the input statistics are known (MATLAB computes a
     # "zerocenter"/"zscore" Mean itself, so the layer array of its examples needs none).
     net = dlnetwork(net, Initialize=False)
     input_layer = _single_input_layer(net)
-    queue = queue_of(data, input_layer, options.MiniBatchSize, "data")
+    environment = network_device(net)  # a network moved to the GPU trains there, on mini-batches moved there
+    queue = queue_of(data, input_layer, options.MiniBatchSize, "data", environment=environment)
     drop_partial = not isinstance(data, minibatchqueue)  # a queue you pass keeps its own PartialMiniBatch
     validation = (None if options.ValidationData is None else
-                  queue_of(options.ValidationData, input_layer, options.MiniBatchSize, "ValidationData"))
+                  queue_of(options.ValidationData, input_layer, options.MiniBatchSize, "ValidationData",
+                           environment=environment))
     progress = Progress(options, validation is not None)
     if options.ResetInputNormalization and input_layer.Normalization in ("zerocenter", "zscore"):
         if options.Verbose:
@@ -67,6 +70,7 @@ def trainnet(*args):
         net = _reset_normalization(net, input_layer, queue)
     if not net.Initialized:
         net = initialize(net)
+    net = network_on(net, environment)  # a network of layers initialises on the host
     best_by_validation = options.OutputNetwork == "best-validation" or (
         options.OutputNetwork == "auto" and validation is not None)
 

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from minidl import dlarray
-from minidl.backend import gpu_available
+from minidl.backend import device_of, gpu_available
 from minidl.table import Table
 from minidl.data import (augmentedImageDatastore, cat, categorical, countEachLabel, hasdata,
                          imageDataAugmenter, imageDatastore, minibatchqueue, onehotencode, read, readimage, reset,
                          splitEachLabel)
 from minidl.random import rng
+from helpers.device import assert_array_equal
 
 DIGITS = Path(__file__).resolve().parents[2] / "data" / "DigitDataset"
 
@@ -339,6 +340,15 @@ def test_queue_bad_arguments(labelled):
 def test_queue_gpu_without_device(labelled):
     with pytest.raises(RuntimeError, match="needs CuPy and a CUDA device"):
         make_queue(labelled, OutputEnvironment="gpu")
+
+
+@pytest.mark.skipif(not gpu_available(), reason="no GPU: OutputEnvironment='gpu' is checked under --backend=strict")
+def test_queue_gpu_outputs_are_on_the_device_and_cpu_outputs_on_the_host(labelled):
+    X, T = make_queue(labelled, OutputEnvironment=["gpu", "cpu"]).next()
+    assert device_of(X.data) == "gpu" and device_of(T.data) == "cpu"
+    X_auto, _ = make_queue(labelled, OutputEnvironment="auto").next()
+    assert device_of(X_auto.data) == "gpu"  # "auto" takes the GPU when there is one
+    assert_array_equal(X_auto, X)
 
 
 @pytest.fixture(scope="module")

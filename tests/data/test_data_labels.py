@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 from minidl import dlarray
 from minidl.testing import gradcheck
 from minidl.data import (cat, categorical, categories, countcats, isundefined, onehotdecode, onehotencode)
+from helpers.device import assert_array_equal
 
 
 # -- categorical ---------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_cat_of_dlarrays_is_differentiable_and_keeps_the_format():
     b = dlarray(np.arange(4.0).reshape(2, 2, 1, 1) + 100, "SSCB")
     joined = cat(3, a, b)
     assert joined.fmt == "SSCB" and joined.shape == (2, 2, 3, 1)
-    np.testing.assert_array_equal(joined.data[:, :, 2, 0], b.data[:, :, 0, 0])
+    assert_array_equal(joined.data[:, :, 2, 0], b.data[:, :, 0, 0])
     assert gradcheck(lambda a, b: cat(3, a, b), a, b, elementwise=True)
     # Unformatted operands get MATLAB's trailing singletons: two vectors stacked side by side.
     assert cat(2, dlarray(np.ones(3)), dlarray(np.zeros(3))).shape == (3, 2)

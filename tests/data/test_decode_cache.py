@@ -6,6 +6,7 @@ from PIL import Image
 
 from minidl import imageDatastore, readimage
 from minidl.data import decodecache
+from helpers.device import assert_array_equal
 
 
 def _write(path, value, mtime_ns):
@@ -19,9 +20,9 @@ def test_changed_file_is_decoded_again_and_copies_are_private(tmp_path):
     ds = imageDatastore(tmp_path)
     first = readimage(ds, 0)
     first[:] = 99  # the caller's copy: must not reach the cache
-    np.testing.assert_array_equal(readimage(ds, 0), np.full((4, 5), 7, np.uint8))
+    assert_array_equal(readimage(ds, 0), np.full((4, 5), 7, np.uint8))
     _write(path, 8, 2_000_000_000)  # same size, new content and time
-    np.testing.assert_array_equal(readimage(ds, 0), np.full((4, 5), 8, np.uint8))
+    assert_array_equal(readimage(ds, 0), np.full((4, 5), 8, np.uint8))
 
 
 def test_cache_is_bounded_and_evicts_least_recently_used(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import pytest
 
 import minidl
 from helpers import seed
+from helpers.device import host
 
 ROOT = Path(__file__).resolve().parents[2]
 MAT = ROOT / "data" / "digitsCustom.mat"
@@ -27,7 +28,7 @@ def test_file_holds_the_seed_network(saved):
 
 def _accuracy(net, images, labels):
     X = minidl.dlarray(np.stack(images, axis=-1)[:, :, None, :].astype(np.float32) / 255, "SSCB")
-    scores = minidl.extractdata(minidl.predict(net, X))
+    scores = host(minidl.extractdata(minidl.predict(net, X)))
     return float(np.mean(np.argmax(scores, axis=0) == np.asarray(labels)))
 
 

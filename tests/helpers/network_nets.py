@@ -5,6 +5,7 @@ from minidl import dlarray
 from minidl.layers import (additionLayer, batchNormalizationLayer, convolution2dLayer, fullyConnectedLayer,
                            imageInputLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
 from minidl.network import addLayers, connectLayers, dlnetwork, initialize
+from helpers.device import host
 
 
 def small_layers(size=8, classes=3, dtype=np.float32):
@@ -25,7 +26,7 @@ def images(size=8, n=5, seed=1, dtype=np.float32):
 
 
 def snapshot(table):
-    return [np.array(v.data, copy=True) for v in table.Value]
+    return [np.array(host(v.data), copy=True) for v in table.Value]
 
 
 def residual_layers():

@@ -7,18 +7,20 @@ from onnx import TensorProto, checker, helper, numpy_helper, save
 import minidl
 from minidl import dlarray
 from helpers import pruning_nets
+from helpers.device import host
 
 
 def run_onnxruntime(path, X):
     """onnxruntime's output for the "SSCB" or "CB" dlarray X, back in minidl's layout (C x N or H x W x C x N)."""
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    x = X.data.transpose(3, 2, 0, 1) if X.fmt == "SSCB" else X.data.T
+    data = host(X.data)  # onnxruntime reads host arrays: the copy a GPU user makes with gather
+    x = data.transpose(3, 2, 0, 1) if X.fmt == "SSCB" else data.T
     (y,) = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(x)})
     return y.T if y.ndim == 2 else y.transpose(2, 3, 1, 0)
 
 
 def scores(net, X):
-    return minidl.extractdata(minidl.predict(net, X))
+    return host(minidl.extractdata(minidl.predict(net, X)))
 
 
 def pruned_once(net, X, classes):

@@ -93,7 +93,7 @@ def inject(prunable, scores):
     sizes = [a.shape[:2] for a in forward(prunable, example)[2]]
     acts = [dlarray(np.broadcast_to(np.asarray(s, dtype=np.float64).reshape(1, 1, -1, 1), (h, w, len(s), 1)),
                     "SSCB") for s, (h, w) in zip(scores, sizes)]
-    ones = [dlarray(np.ones_like(a.data), "SSCB") for a in acts]
+    ones = [dlarray(np.ones(a.shape), "SSCB") for a in acts]
     return updateScore(prunable, acts, ones)
 
 

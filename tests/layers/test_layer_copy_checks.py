@@ -6,6 +6,7 @@ from minidl import dlnetwork
 from minidl.layers import (averagePooling2dLayer, batchNormalizationLayer, convolution2dLayer, dropoutLayer,
                            featureInputLayer, flattenLayer, fullyConnectedLayer, groupNormalizationLayer,
                            imageInputLayer, leakyReluLayer, maxPooling2dLayer, reluLayer, softmaxLayer)
+from helpers.device import host
 
 
 def _layers():
@@ -23,7 +24,7 @@ def _same(a, b):
     assert vars(a).keys() == vars(b).keys()
     for name, x in vars(a).items():
         y = vars(b)[name]
-        x, y = getattr(x, "data", x), getattr(y, "data", y)
+        x, y = host(getattr(x, "data", x)), host(getattr(y, "data", y))
         assert type(x) is type(y) and np.array_equal(np.asarray(x), np.asarray(y)), (a.Name, name)
 
 

@@ -14,6 +14,7 @@ from minidl.ops.norm import batchnorm, batchnorm_running_update, groupnorm
 from minidl.ops.pool import avgpool, maxpool
 from minidl.ops.reduce import sum as dlsum
 from minidl.random import rng as rng_seed
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def image(rng, shape=(7, 6, 3, 2)):
@@ -25,7 +26,7 @@ def ready(layer, X, seed=0):
 
 
 def same(a, b):
-    np.testing.assert_array_equal(extractdata(a), extractdata(b))
+    assert_array_equal(extractdata(a), extractdata(b))
     assert a.fmt == b.fmt
 
 
@@ -65,7 +66,7 @@ def test_batchnorm_predict_and_forward_are_batchnorm(rng):
 def test_batchnorm_initial_values_and_feature_shapes(rng):
     layer = ready(batchNormalizationLayer(), image(rng))
     for name, value in (("Offset", 0), ("Scale", 1), ("TrainedMean", 0), ("TrainedVariance", 1)):
-        np.testing.assert_array_equal(extractdata(getattr(layer, name)), np.full((1, 1, 3), value, np.float32))
+        assert_array_equal(extractdata(getattr(layer, name)), np.full((1, 1, 3), value, np.float32))
     features = ready(batchNormalizationLayer(), dlarray(np.ones((5, 4), np.float32), "CB"))
     assert features.Offset.shape == (5, 1) and features.description() == "Batch normalization with 5 channels"
 
@@ -95,7 +96,7 @@ def test_pooling_layers_are_the_pool_ops(rng):
          avgpool(X, [2, 3], Padding=[0, 1, 1, 0], PaddingValue="mean"))
     Y = globalAveragePooling2dLayer().predict(X)
     assert Y.shape == (1, 1, 3, 2) and Y.fmt == "SSCB"
-    np.testing.assert_allclose(extractdata(Y), extractdata(X).mean(axis=(0, 1), keepdims=True), rtol=1e-6)
+    assert_allclose(extractdata(Y), extractdata(X).mean(axis=(0, 1), keepdims=True), rtol=1e-6)
 
 
 def test_fully_connected_predict_is_fullyconnect(rng):
@@ -109,9 +110,9 @@ def test_flatten_is_matlab_column_major_and_feeds_fc_alike(rng):
     X = image(rng)
     Y = flattenLayer().predict(X)
     assert Y.fmt == "CB"
-    np.testing.assert_array_equal(extractdata(Y), extractdata(X).reshape(-1, 2, order="F"))
+    assert_array_equal(extractdata(Y), extractdata(X).reshape(-1, 2, order="F"))
     fc = ready(fullyConnectedLayer(4), X)
-    np.testing.assert_allclose(extractdata(fc.predict(Y)), extractdata(fc.predict(X)), rtol=1e-5, atol=1e-6)
+    assert_allclose(extractdata(fc.predict(Y)), extractdata(fc.predict(X)), rtol=1e-5, atol=1e-6)
 
 
 def test_addition_and_depth_concatenation(rng):
@@ -119,7 +120,7 @@ def test_addition_and_depth_concatenation(rng):
     C = image(rng)
     same(additionLayer(2).predict(A, C), A + C)
     Y = depthConcatenationLayer(2).predict(A, B)
-    np.testing.assert_array_equal(extractdata(Y), np.concatenate([extractdata(A), extractdata(B)], axis=2))
+    assert_array_equal(extractdata(Y), np.concatenate([host(extractdata(A)), host(extractdata(B))], axis=2))
     assert additionLayer(3).InputNames == ("in1", "in2", "in3")
     with pytest.raises(ValueError, match="in2"):
         additionLayer(2).predict(A, B)
@@ -134,15 +135,15 @@ def test_depth_concatenation_passes_gradients_back(rng):
         return dlgradient(dlsum(Y * R, "all"), a, b)
 
     ga, gb = dlfeval(loss, A, B)
-    np.testing.assert_array_equal(extractdata(ga), R[:, :, :3])
-    np.testing.assert_array_equal(extractdata(gb), R[:, :, 3:])
+    assert_array_equal(extractdata(ga), R[:, :, :3])
+    assert_array_equal(extractdata(gb), R[:, :, 3:])
 
 
 # -- input layers ---------------------------------------------------------------------------------
 
 def test_image_input_normalisations(rng):
     X = dlarray(rng.uniform(0, 1, (4, 4, 2, 3)).astype(np.float32), "SSCB")
-    x = extractdata(X)
+    x = host(extractdata(X))
     mean, std = np.array([0.2, 0.4], np.float32).reshape(1, 1, 2), np.array([2.0, 4.0], np.float32).reshape(1, 1, 2)
     low, high = np.float32(-1.0), np.full((4, 4, 2), 3.0, np.float32)
     cases = {"zerocenter": x - mean[..., None], "zscore": (x - mean[..., None]) / std[..., None],
@@ -151,7 +152,7 @@ def test_image_input_normalisations(rng):
         layer = imageInputLayer([4, 4, 2], Normalization=mode, Mean=mean, StandardDeviation=std, Min=low, Max=high)
         Y = layer.predict(X)
         assert Y.fmt == "SSCB" and Y.dtype == np.float32
-        np.testing.assert_allclose(extractdata(Y), expected, rtol=1e-6, err_msg=mode)
+        assert_allclose(extractdata(Y), expected, rtol=1e-6, err_msg=mode)
 
 
 def test_input_layers_make_batch_one_examples():
@@ -166,7 +167,7 @@ def test_feature_input_zscore():
     X = dlarray(np.arange(6, dtype=np.float32).reshape(3, 2), "CB")
     layer = featureInputLayer(3, Normalization="zscore", Mean=[[1.0], [2.0], [3.0]], StandardDeviation=2.0)
     expected = (np.arange(6).reshape(3, 2) - np.array([[1], [2], [3]])) / 2
-    np.testing.assert_allclose(extractdata(layer.predict(X)), expected)
+    assert_allclose(extractdata(layer.predict(X)), expected)
 
 
 def test_zerocenter_without_mean_names_mean():
@@ -186,30 +187,30 @@ def test_input_of_the_wrong_size_is_refused():
 
 def test_glorot_bounds_and_variance():
     X = dlarray(np.zeros((8, 8, 64, 1), np.float32), "SSCB")
-    W = extractdata(ready(convolution2dLayer(3, 64), X).Weights)
+    W = host(extractdata(ready(convolution2dLayer(3, 64), X).Weights))
     num_in, num_out = 3 * 3 * 64, 3 * 3 * 64
     bound = np.sqrt(6 / (num_in + num_out))
     assert W.dtype == np.float32 and np.abs(W).max() <= bound and np.abs(W).max() > 0.99 * bound
-    np.testing.assert_allclose(W.var(), 2 / (num_in + num_out), rtol=0.05)
+    assert_allclose(W.var(), 2 / (num_in + num_out), rtol=0.05)
     assert abs(W.mean()) < 0.05 * W.std()
     fc = extractdata(ready(fullyConnectedLayer(200), X).Weights)  # numIn = 4096, numOut = 200
-    np.testing.assert_allclose(fc.var(), 2 / (4096 + 200), rtol=0.05)
+    assert_allclose(fc.var(), 2 / (4096 + 200), rtol=0.05)
 
 
 def test_he_and_narrow_normal_variances():
     X = dlarray(np.zeros((1000, 1), np.float32), "CB")
     he = extractdata(ready(fullyConnectedLayer(100, WeightsInitializer="he"), X).Weights)
-    np.testing.assert_allclose(he.var(), 2 / 1000, rtol=0.05)
+    assert_allclose(he.var(), 2 / 1000, rtol=0.05)
     narrow = extractdata(ready(fullyConnectedLayer(100, WeightsInitializer="narrow-normal"), X).Weights)
-    np.testing.assert_allclose(narrow.std(), 0.01, rtol=0.05)
+    assert_allclose(narrow.std(), 0.01, rtol=0.05)
     bias = extractdata(ready(fullyConnectedLayer(100, BiasInitializer="ones"), X).Bias)
-    np.testing.assert_array_equal(bias, np.ones((100, 1), np.float32))
+    assert_array_equal(bias, np.ones((100, 1), np.float32))
 
 
 def test_custom_initialiser_and_generators(rng):
     X = image(rng)
     layer = ready(convolution2dLayer(2, 4, WeightsInitializer=lambda sz: np.full(sz, 0.5)), X)
-    np.testing.assert_array_equal(extractdata(layer.Weights), np.full((2, 2, 3, 4), 0.5, np.float32))
+    assert_array_equal(extractdata(layer.Weights), np.full((2, 2, 3, 4), 0.5, np.float32))
     one, two = ready(convolution2dLayer(2, 4), X, seed=3), ready(convolution2dLayer(2, 4), X, seed=3)
     same(one.Weights, two.Weights)
     rng_seed(5)
@@ -225,7 +226,7 @@ def test_given_values_are_kept_and_sizes_follow_them(rng):
     layer = convolution2dLayer(3, 5, Weights=W, Bias=np.zeros((1, 1, 5), np.float32))
     assert layer.NumChannels == 2 and layer.NumFilters == 5
     ready_layer = ready(layer, image(rng, (6, 6, 2, 1)))
-    np.testing.assert_array_equal(extractdata(ready_layer.Weights), W)
+    assert_array_equal(extractdata(ready_layer.Weights), W)
     assert ready_layer.copy(Weights=ready_layer.Weights[:, :, :, :3], Bias=ready_layer.Bias[:, :, :3]).NumFilters == 3
     with pytest.raises(ValueError, match="Bias must be of size 1x1x3; got 1x1x5"):
         ready_layer.copy(Weights=ready_layer.Weights[:, :, :, :3])  # checked as the constructor checks
@@ -252,7 +253,7 @@ def test_dropout_predict_is_identity_and_forward_scales_survivors(rng):
     y, x = extractdata(Y), extractdata(X)
     assert state == {} and Y.fmt == "SSCB" and Y.dtype == np.float32
     kept = y != 0
-    np.testing.assert_allclose(y[kept], x[kept] / 0.7, rtol=1e-6)
+    assert_allclose(y[kept], x[kept] / 0.7, rtol=1e-6)
     assert abs((~kept).mean() - 0.3) < 0.02
     rng_seed(1)
     same(layer.forward(X)[0], Y)  # the mask comes from minidl's generator
@@ -267,5 +268,5 @@ def test_layers_keep_their_own_copy_of_given_values():
                      convolution2dLayer(3, 2, Weights=W, Bias=np.zeros((1, 1, 2), np.float32))])
     W[:] = 5
     mean[:] = 1
-    np.testing.assert_array_equal(extractdata(net.Learnables.Value[0]), np.ones((3, 3, 1, 2)))
-    np.testing.assert_array_equal(np.asarray(net.Layers[0].Mean), np.zeros((5, 5, 1)))
+    assert_array_equal(extractdata(net.Learnables.Value[0]), np.ones((3, 3, 1, 2)))
+    assert_array_equal(np.asarray(net.Layers[0].Mean), np.zeros((5, 5, 1)))

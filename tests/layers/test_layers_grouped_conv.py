@@ -7,6 +7,7 @@ from minidl import dlarray, dlconv, extractdata, groupedConvolution2dLayer
 from minidl.io import load, save
 from minidl.layers import LayerArray, convolution2dLayer, imageInputLayer
 from minidl.network import dlnetwork, predict
+from helpers.device import assert_array_equal
 
 
 def example(channels, size=6):
@@ -27,8 +28,8 @@ def test_glorot_counts_one_group_as_matlab_does():
     layer = groupedConvolution2dLayer([3, 2], 4, 2).initialize(example(6), generator=np.random.default_rng(7))
     bound = np.sqrt(6 / (3 * 2 * 3 + 3 * 2 * 4))
     expected = np.random.default_rng(7).uniform(-bound, bound, size=(3, 2, 3, 4, 2)).astype(np.float32)
-    np.testing.assert_array_equal(layer.Weights.data, expected)
-    np.testing.assert_array_equal(layer.Bias.data, np.zeros((1, 1, 4, 2), np.float32))
+    assert_array_equal(layer.Weights.data, expected)
+    assert_array_equal(layer.Bias.data, np.zeros((1, 1, 4, 2), np.float32))
 
 
 def test_predict_is_grouped_dlconv():
@@ -37,7 +38,7 @@ def test_predict_is_grouped_dlconv():
     layer = groupedConvolution2dLayer(3, 3, 2, Stride=2, Padding="same", DilationFactor=[1, 2], Weights=w, Bias=b)
     X = dlarray(rng.standard_normal((7, 7, 4, 2)).astype(np.float32), "SSCB")
     expected = dlconv(X, w, b.astype(np.float32), Stride=2, Padding="same", DilationFactor=[1, 2])
-    np.testing.assert_array_equal(extractdata(layer.predict(X)), extractdata(expected))
+    assert_array_equal(extractdata(layer.predict(X)), extractdata(expected))
     assert layer.predict(X).shape == (4, 4, 6, 2)
 
 
@@ -88,4 +89,4 @@ def test_exported_named_automatically_and_saved_and_loaded(tmp_path):
     loaded = load(tmp_path / "grouped.mat").net
     assert type(loaded.Layers[2]) is type(net.Layers[2]) and loaded.Layers[2].NumGroups == 4
     X = dlarray(np.random.default_rng(2).standard_normal((6, 6, 4, 3)).astype(np.float32), "SSCB")
-    np.testing.assert_array_equal(predict(loaded, X).data, predict(net, X).data)
+    assert_array_equal(predict(loaded, X).data, predict(net, X).data)

@@ -11,6 +11,7 @@ from minidl.layers import (batchNormalizationLayer, convolution2dLayer, fullyCon
                            reluLayer, softmaxLayer)
 from minidl.network import dlnetwork, forward, initialize, predict, summary
 from minidl.table import Table
+from helpers.device import assert_allclose, assert_array_equal, host
 
 DIGITS_DISPLAY = """\
   dlnetwork with properties:
@@ -30,7 +31,7 @@ DIGITS_DISPLAY = """\
 def assert_same_arrays(table, arrays):
     for value, saved in zip(table.Value, arrays):
         assert value.dtype == saved.dtype
-        np.testing.assert_array_equal(value.data, saved)
+        assert_array_equal(value.data, saved)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_digits_network_properties(digits):
     assert all(isinstance(v, dlarray) and v.dtype == np.float32 for v in learnables.Value)
     state = digits.State
     assert state.Parameter == ["TrainedMean", "TrainedVariance"] * 3
-    assert all(np.all(v.data == (0 if p == "TrainedMean" else 1)) for p, v in zip(state.Parameter, state.Value))
+    assert all(np.all(host(v.data) == (0 if p == "TrainedMean" else 1)) for p, v in zip(state.Parameter, state.Value))
     connections = digits.Connections
     names = [layer.Name for layer in digits.Layers]
     assert connections.Source == names[:-1] and connections.Destination == names[1:]
@@ -114,13 +115,13 @@ def test_initialize_false_then_initialize_keeps_set_values():
     assert not net.Initialized
     values = dict(zip(zip(net.Learnables.Layer, net.Learnables.Parameter), net.Learnables.Value))
     assert values[("conv", "Bias")] is None and values[("fc", "Weights")] is None
-    np.testing.assert_array_equal(values[("conv", "Weights")].data, weights)
+    assert_array_equal(values[("conv", "Weights")].data, weights)
     with pytest.raises(ValueError, match="not initialized.*initialize"):
         predict(net, images())
     done = initialize(net)
     assert done.Initialized and not net.Initialized
     table = done.Learnables
-    np.testing.assert_array_equal(table.Value[0].data, weights)
+    assert_array_equal(table.Value[0].data, weights)
     assert table.Value[4].shape == (3, 4 * 4 * 4)
     assert initialize(done).Learnables.Value[4] is table.Value[4]  # set values stay
 
@@ -128,8 +129,8 @@ def test_initialize_false_then_initialize_keeps_set_values():
 def test_initialize_is_repeatable_with_a_generator():
     a, b = small_net(seed=7), small_net(seed=7)
     for x, y in zip(a.Learnables.Value, b.Learnables.Value):
-        np.testing.assert_array_equal(x.data, y.data)
-    assert not np.array_equal(small_net(seed=8).Learnables.Value[0].data, a.Learnables.Value[0].data)
+        assert_array_equal(x.data, y.data)
+    assert not np.array_equal(host(small_net(seed=8).Learnables.Value[0].data), host(a.Learnables.Value[0].data))
 
 
 # -- forward / predict ---------------------------------------------------------------------------
@@ -138,31 +139,31 @@ def test_forward_and_predict_shapes_formats_and_outputs():
     X = images(n=5)
     Y, state = forward(net, X)
     assert Y.fmt == "CB" and Y.shape == (3, 5)
-    np.testing.assert_allclose(Y.data.sum(axis=0), 1, rtol=1e-5)
+    assert_allclose(Y.data.sum(axis=0), 1, rtol=1e-5)
     assert isinstance(state, Table) and state.Layer == net.State.Layer and state.Parameter == net.State.Parameter
     P = predict(net, X)
     assert P.fmt == "CB" and P.shape == (3, 5)
     conv, soft = predict(net, X, Outputs=["conv", "softmax"])
     assert conv.fmt == "SSCB" and conv.shape == (8, 8, 4, 5)
-    np.testing.assert_array_equal(soft.data, P.data)
+    assert_array_equal(soft.data, P.data)
     (only,) = predict(net, X, Outputs=["relu"])  # a list asks for a tuple, even of one
-    assert only.shape == (8, 8, 4, 5) and np.all(only.data >= 0)
+    assert only.shape == (8, 8, 4, 5) and np.all(host(only.data) >= 0)
     assert predict(net, X, Outputs="pool").shape == (4, 4, 4, 5)
     y1, y2, state2 = forward(net, X, Outputs=["fc", "softmax"])
-    np.testing.assert_array_equal(y2.data, Y.data)
+    assert_array_equal(y2.data, Y.data)
     assert state2.size == (2, 3)
-    np.testing.assert_array_equal(net.forward(X)[0].data, Y.data)
-    np.testing.assert_array_equal(net.predict(X).data, P.data)
+    assert_array_equal(net.forward(X)[0].data, Y.data)
+    assert_array_equal(net.predict(X).data, P.data)
 
 
 def test_forward_and_predict_leave_inputs_and_network_alone():
     net = small_net()
     X = images()
-    saved_x = np.array(X.data, copy=True)
+    saved_x = np.array(host(X.data), copy=True)
     learnables, state = snapshot(net.Learnables), snapshot(net.State)
     forward(net, X)
     predict(net, X)
-    np.testing.assert_array_equal(X.data, saved_x)
+    assert_array_equal(X.data, saved_x)
     assert_same_arrays(net.Learnables, learnables)
     assert_same_arrays(net.State, state)
 
@@ -180,12 +181,12 @@ def test_state_and_learnables_assignment():
     doubled = Table(Layer=net.Learnables.Layer, Parameter=net.Learnables.Parameter,
                     Value=[2 * v for v in net.Learnables.Value])
     net.Learnables = doubled
-    np.testing.assert_array_equal(net.Learnables.Value[0].data, doubled.Value[0].data)
+    assert_array_equal(net.Learnables.Value[0].data, doubled.Value[0].data)
     reordered = doubled[[1, 0, 2, 3, 4, 5]]  # rows are matched by Layer and Parameter
     net.Learnables = reordered
     assert net.Learnables.Value[0] is doubled.Value[0]
     # Plain arrays are taken as dlarrays (copied).
-    plain = doubled.with_column("Value", [np.array(v.data) for v in doubled.Value])
+    plain = doubled.with_column("Value", [np.array(host(v.data)) for v in doubled.Value])
     net.Learnables = plain
     assert isinstance(net.Learnables.Value[0], dlarray)
 

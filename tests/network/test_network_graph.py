@@ -12,6 +12,7 @@ from minidl.layers import (additionLayer, batchNormalizationLayer, convolution2d
                            fullyConnectedLayer, imageInputLayer, leakyReluLayer, reluLayer)
 from minidl.network import (addLayers, connectLayers, disconnectLayers, dlnetwork, initialize, predict, removeLayers,
                             replaceLayer)
+from helpers.device import assert_allclose
 
 
 def test_residual_network_connections_and_values():
@@ -24,7 +25,7 @@ def test_residual_network_connections_and_values():
     r1 = by_name["relu1"].predict(by_name["conv1"].predict(X))
     summed = by_name["add"].predict(by_name["conv2"].predict(r1), r1)
     expected = by_name["softmax"].predict(by_name["fc"].predict(by_name["relu2"].predict(summed)))
-    np.testing.assert_allclose(predict(net, X).data, expected.data, rtol=1e-6)
+    assert_allclose(predict(net, X).data, expected.data, rtol=1e-6)
     # The connection added last is evaluated in graph order, not list order.
     assert predict(net, X, Outputs="add").shape == (6, 6, 2, 3)
 
@@ -183,7 +184,7 @@ def test_random_graphs_evaluate_in_dependency_order(graph):
     assert net.OutputNames == sinks and net.InputNames == ["n0"]
     outputs = predict(net, dlarray(x, "SSCB"), Outputs=[f"n{i}" for i in range(len(nodes))])
     for value, expected in zip(outputs, values):
-        np.testing.assert_allclose(value.data, expected, rtol=1e-6)
+        assert_allclose(value.data, expected, rtol=1e-6)
 
 
 @settings(max_examples=30)

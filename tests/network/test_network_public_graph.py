@@ -11,6 +11,7 @@ from minidl.layers import featureInputLayer, fullyConnectedLayer, imageInputLaye
 from minidl.network import (NetworkGraph, addLayers, connectLayers, dlnetwork, forward, initialize, predict,
                             summary)
 from minidl.network.run import run
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def out_of_order_net():
@@ -46,7 +47,7 @@ def test_order_follows_the_connections_not_the_list():
     x = dlarray(np.array([[1.0], [-2.0]], np.float32), "CB")
     first, second = net.graph.layer("first"), net.graph.layer("second")
     expected = second.Weights.data @ (first.Weights.data @ x.data + first.Bias.data) + second.Bias.data
-    np.testing.assert_allclose(predict(net, x).data, expected, rtol=1e-6)
+    assert_allclose(predict(net, x).data, expected, rtol=1e-6)
 
 
 def test_the_graph_cannot_change_the_network():
@@ -65,7 +66,7 @@ def test_the_graph_cannot_change_the_network():
     g.layers[1].Name = "renamed"
     g.layer("conv").Weights = dlarray(np.zeros((3, 3, 1, 4), np.float32))
     assert net.graph.names[1] == "conv" and net.graph is g
-    np.testing.assert_array_equal(predict(net, images()).data, before)
+    assert_array_equal(predict(net, images()).data, before)
     with pytest.raises(ValueError, match="no layer named 'nope'"):
         g.layer("nope")
 
@@ -111,23 +112,23 @@ def test_one_hook_sees_each_layer_in_order_and_can_change_inputs_and_outputs():
     assert seen == list(net.graph.order)
     first, second = net.graph.layer("first"), net.graph.layer("second")
     hidden = first.Weights.data @ (2 * x.data) + first.Bias.data
-    np.testing.assert_allclose(values[("first", "out")].data, hidden, rtol=1e-6)
-    np.testing.assert_allclose(values[("second", "out")].data,
-                               second.Weights.data @ hidden + second.Bias.data + 1, rtol=1e-6)
+    assert_allclose(values[("first", "out")].data, hidden, rtol=1e-6)
+    assert_allclose(values[("second", "out")].data,
+                    second.Weights.data @ hidden + second.Bias.data + 1, rtol=1e-6)
     assert set(layers) == set(net.graph.names) and states == {}
     # the hook may run another layer in place of the network's (initialisation does so)
     zero = second.copy(Weights=dlarray(np.zeros((2, 2), np.float32)))
     values, _, layers = run(net, (x,), training=False,
                             hook=lambda layer, args, call: call(zero if layer.Name == "second" else layer, args))
-    np.testing.assert_allclose(values[("second", "out")].data, np.broadcast_to(second.Bias.data, (2, 2)))
+    assert_allclose(values[("second", "out")].data, np.broadcast_to(host(second.Bias.data), (2, 2)))
     assert layers["second"] is zero
 
 
 def test_methods_and_their_function_forms_agree_and_refuse_other_objects(capsys):
     net = residual_net()
     X = residual_images()
-    np.testing.assert_array_equal(net.predict(X).data, predict(net, X).data)
-    np.testing.assert_array_equal(net.forward(X, "Outputs", "add")[0].data, forward(net, X, Outputs="add")[0].data)
+    assert_array_equal(net.predict(X).data, predict(net, X).data)
+    assert_array_equal(net.forward(X, "Outputs", "add")[0].data, forward(net, X, Outputs="add")[0].data)
     net.summary()
     method_text = capsys.readouterr().out
     summary(net)
@@ -147,7 +148,7 @@ def test_from_graph_and_the_graph_checks():
     net = residual_net()
     X = residual_images()
     same = dlnetwork.from_graph(net.graph, Initialized=True)
-    np.testing.assert_array_equal(predict(same, X).data, predict(net, X).data)
+    assert_array_equal(predict(same, X).data, predict(net, X).data)
     assert same.graph is net.graph  # nothing to copy: the graph cannot change
     unset = dlnetwork(residual_net().graph.layers[:3], Initialize=False)
     blank = dlnetwork([imageInputLayer([6, 6, 2], Name="input"), fullyConnectedLayer(2, Name="fc")], Initialize=False)

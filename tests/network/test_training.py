@@ -9,6 +9,7 @@ from minidl.network import dlnetwork, forward, initialize, predict
 from minidl.optim import dlupdate, sgdmupdate
 from minidl.table import Table
 from minidl.testing import gradcheck
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def bright_half(n, seed, size=8):
@@ -40,7 +41,7 @@ def test_custom_training_loop_learns_a_separable_task():
         losses.append(float(loss))
     assert np.mean(losses[-5:]) < 0.3 * np.mean(losses[:5])
     # predict normalises with the moving batch-norm statistics the loop assigned.
-    accuracy = np.mean(np.argmax(predict(net, X_test).data, axis=0) == y_test)
+    accuracy = np.mean(np.argmax(host(predict(net, X_test).data), axis=0) == y_test)
     assert accuracy >= 0.93
 
 
@@ -71,7 +72,7 @@ def test_whole_network_gradient_matches_finite_differences():
 def test_forward_updates_batch_norm_state_by_matlabs_decay_and_predict_uses_it():
     net = initialize(dlnetwork(small_layers(), Initialize=False), generator=np.random.default_rng(3))
     X = images(n=6)
-    conv = predict(net, X, Outputs="conv").data.astype(np.float64)
+    conv = host(predict(net, X, Outputs="conv").data).astype(np.float64)
     mu, var = conv.mean(axis=(0, 1, 3)), conv.var(axis=(0, 1, 3))  # biased batch variance per channel
     per_channel = (1, 1, 4, 1)
     old_mean, old_var = np.full(4, 0.5), np.full(4, 2.0)
@@ -79,18 +80,18 @@ def test_forward_updates_batch_norm_state_by_matlabs_decay_and_predict_uses_it()
                       Value=[dlarray(old_mean.reshape(1, 1, 4).astype(np.float32)),
                              dlarray(old_var.reshape(1, 1, 4).astype(np.float32))])
     _, state = forward(net, X)
-    new_mean, new_var = (v.data.ravel() for v in state.Value)
-    np.testing.assert_allclose(new_mean, 0.1 * mu + 0.9 * old_mean, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(new_var, 0.1 * var + 0.9 * old_var, rtol=1e-5)
-    np.testing.assert_array_equal(net.State.Value[0].data.ravel(), old_mean.astype(np.float32))  # net unchanged
+    new_mean, new_var = (host(v.data).ravel() for v in state.Value)
+    assert_allclose(new_mean, 0.1 * mu + 0.9 * old_mean, rtol=1e-5, atol=1e-6)
+    assert_allclose(new_var, 0.1 * var + 0.9 * old_var, rtol=1e-5)
+    assert_array_equal(net.State.Value[0].data.ravel(), old_mean.astype(np.float32))  # net unchanged
     net.State = state
     by_name = {layer.Name: layer for layer in net.Layers}
-    scale, offset = by_name["bn"].Scale.data.ravel(), by_name["bn"].Offset.data.ravel()
+    scale, offset = host(by_name["bn"].Scale.data).ravel(), host(by_name["bn"].Offset.data).ravel()
     expected = ((conv - new_mean.reshape(per_channel)) / np.sqrt(new_var.reshape(per_channel) + 1e-5)
                 * scale.reshape(per_channel) + offset.reshape(per_channel))
-    np.testing.assert_allclose(predict(net, X, Outputs="bn").data, expected, rtol=1e-4, atol=1e-5)
+    assert_allclose(predict(net, X, Outputs="bn").data, expected, rtol=1e-4, atol=1e-5)
     # Training behaviour normalises with the batch statistics instead.
     trained, _ = forward(net, X, Outputs="bn")
     expected = ((conv - mu.reshape(per_channel)) / np.sqrt(var.reshape(per_channel) + 1e-5)
                 * scale.reshape(per_channel) + offset.reshape(per_channel))
-    np.testing.assert_allclose(trained.data, expected, rtol=1e-4, atol=1e-4)
+    assert_allclose(trained.data, expected, rtol=1e-4, atol=1e-4)

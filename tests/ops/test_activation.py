@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 import minidl as dl
 from minidl import dlarray, dlfeval, dlgradient, extractdata
 from minidl.testing import gradcheck, gradgradcheck
+from helpers.device import assert_allclose, assert_array_equal, host
 
 SMALL = settings(max_examples=20)
 FORMATS = ["CB", "SCB", "SSCB", "CBT", "SC"]
@@ -32,9 +33,9 @@ def _softmax_ref(x, axis):
 @SMALL
 @given(formatted(away_from_zero=True), st.sampled_from([0.01, 0.2, 2]))
 def test_relu_and_leakyrelu(X, scale):
-    x = extractdata(X)
+    x = host(extractdata(X))
     for y, want in ((dl.relu(X), np.maximum(x, 0)), (dl.leakyrelu(X, scale), np.where(x > 0, x, scale * x))):
-        np.testing.assert_array_equal(extractdata(y), want)
+        assert_array_equal(extractdata(y), want)
         assert dl.dims(y) == dl.dims(X)
     assert gradcheck(dl.relu, X)
     assert gradcheck(lambda v: dl.leakyrelu(v, scale), X)
@@ -44,8 +45,8 @@ def test_relu_and_leakyrelu(X, scale):
 def test_relu_derivative_at_zero_is_zero_and_leakyrelu_default_scale():
     x = dlarray(np.array([-2.0, 0.0, 3.0]))
     g = dlfeval(lambda v: dlgradient(dl.sum(dl.relu(v), "all"), v), x)
-    np.testing.assert_array_equal(extractdata(g), [0.0, 0.0, 1.0])
-    np.testing.assert_array_equal(extractdata(dl.leakyrelu(x)), [-0.02, 0.0, 3.0])
+    assert_array_equal(extractdata(g), [0.0, 0.0, 1.0])
+    assert_array_equal(extractdata(dl.leakyrelu(x)), [-0.02, 0.0, 3.0])
 
 
 def test_leakyrelu_scale_must_be_a_number():
@@ -58,8 +59,8 @@ def test_leakyrelu_scale_must_be_a_number():
 @SMALL
 @given(formatted())
 def test_sigmoid(X):
-    x = extractdata(X)
-    np.testing.assert_allclose(extractdata(dl.sigmoid(X)), 1 / (1 + np.exp(-x)), rtol=1e-12)
+    x = host(extractdata(X))
+    assert_allclose(extractdata(dl.sigmoid(X)), 1 / (1 + np.exp(-x)), rtol=1e-12)
     assert dl.dims(dl.sigmoid(X)) == dl.dims(X)
     assert gradcheck(dl.sigmoid, X)
     assert gradgradcheck(dl.sigmoid, X)
@@ -69,19 +70,19 @@ def test_sigmoid_does_not_overflow():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y = extractdata(dl.sigmoid(dlarray(np.array([-1000.0, 0.0, 1000.0], np.float32))))
-    np.testing.assert_array_equal(y, [0.0, 0.5, 1.0])
+    assert_array_equal(y, [0.0, 0.5, 1.0])
     assert y.dtype == np.float32
 
 
 @SMALL
 @given(formatted())
 def test_softmax_over_the_channel_dimension(X):
-    x = extractdata(X)
+    x = host(extractdata(X))
     axis = dl.finddim(X, "C")[0] - 1
     y = dl.softmax(X)
     assert dl.dims(y) == dl.dims(X)
-    np.testing.assert_allclose(extractdata(y), _softmax_ref(x, axis), rtol=1e-12)
-    np.testing.assert_allclose(extractdata(y).sum(axis=axis), 1.0)
+    assert_allclose(extractdata(y), _softmax_ref(x, axis), rtol=1e-12)
+    assert_allclose(extractdata(y).sum(axis=axis), 1.0)
     assert gradcheck(dl.softmax, X)
     assert gradgradcheck(dl.softmax, X)
 
@@ -90,13 +91,13 @@ def test_softmax_of_unformatted_data_with_dataformat(rng):
     x = rng.standard_normal((4, 3))  # B x C, in the order DataFormat gives
     y = dl.softmax(dlarray(x), DataFormat="BC")
     assert dl.dims(y) == ""
-    np.testing.assert_allclose(extractdata(y), _softmax_ref(x, 1))
+    assert_allclose(extractdata(y), _softmax_ref(x, 1))
     assert gradcheck(lambda v: dl.softmax(v, DataFormat="BC"), dlarray(x))
 
 
 def test_softmax_is_stable_for_large_inputs():
     y = dl.softmax(dlarray(np.array([[1000.0, 1000.0], [0.0, 1000.0]]), "CB"))  # columns are observations
-    np.testing.assert_allclose(extractdata(y), [[1.0, 0.5], [0.0, 0.5]])
+    assert_allclose(extractdata(y), [[1.0, 0.5], [0.0, 0.5]])
 
 
 @pytest.mark.parametrize("X, kwargs, message", [

@@ -12,6 +12,7 @@ from minidl.ops.elementwise import tanh
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
 from helpers.window_oracles import explicit_padding, windows
+from helpers.device import assert_allclose, assert_array_equal, host
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -75,8 +76,8 @@ def test_forward_matches_loop_oracle(case):
     y = dlconv(dlarray(x, "SSCB"), w, b, **options(g))
     padding = explicit_padding(g["Padding"], x.shape, g["size"], g["stride"], g["dilation"])
     assert y.fmt == "SSCB"
-    np.testing.assert_allclose(extractdata(y), conv_oracle(x, w, b, g["stride"], g["dilation"], padding),
-                               rtol=1e-12, atol=1e-12)
+    assert_allclose(extractdata(y), conv_oracle(x, w, b, g["stride"], g["dilation"], padding),
+                    rtol=1e-12, atol=1e-12)
     if g["Padding"] == "same":
         assert y.shape[:2] == tuple(-(-n // s) for n, s in zip(x.shape[:2], g["stride"]))
 
@@ -96,9 +97,9 @@ def test_bias_forms_agree():
     b = rng.standard_normal(3)
     expected = extractdata(dlconv(x, w, b))
     for bias in (b.reshape(1, 1, 3), b.reshape(3, 1), dlarray(b), dlarray(b.reshape(1, 1, 3))):
-        np.testing.assert_array_equal(extractdata(dlconv(x, w, bias)), expected)
-    np.testing.assert_allclose(extractdata(dlconv(x, w, 0)) + b[:, None], expected, rtol=1e-12)
-    np.testing.assert_allclose(extractdata(dlconv(x, w, 2.5)), extractdata(dlconv(x, w, 0)) + 2.5, rtol=1e-12)
+        assert_array_equal(extractdata(dlconv(x, w, bias)), expected)
+    assert_allclose(host(extractdata(dlconv(x, w, 0))) + b[:, None], expected, rtol=1e-12)
+    assert_allclose(extractdata(dlconv(x, w, 2.5)), extractdata(dlconv(x, w, 0)) + 2.5, rtol=1e-12)
 
 
 def test_ssc_input_and_data_format():
@@ -108,11 +109,11 @@ def test_ssc_input_and_data_format():
     expected = extractdata(dlconv(dlarray(x, "SSCB"), w, b, Stride=[2, 1]))
     single = dlconv(dlarray(x[..., 0], "SSC"), w, b, Stride=[2, 1])
     assert single.fmt == "SSC" and single.shape == expected.shape[:3]
-    np.testing.assert_array_equal(extractdata(single), expected[..., 0])
+    assert_array_equal(extractdata(single), expected[..., 0])
     # Unformatted data in C x B x S x S order: the result is unformatted, in the same order.
     moved = dlconv(dlarray(x.transpose(2, 3, 0, 1)), w, b, Stride=[2, 1], DataFormat="CBSS")
     assert moved.fmt == ""
-    np.testing.assert_array_equal(extractdata(moved), expected.transpose(2, 3, 0, 1))
+    assert_array_equal(extractdata(moved), expected.transpose(2, 3, 0, 1))
 
 
 def test_float32_stays_float32_also_in_gradients():
@@ -146,7 +147,7 @@ def test_inputs_are_not_mutated():
 
     dlfeval(loss, x)
     for original, copy in zip((x_data, w, b), copies):
-        np.testing.assert_array_equal(original, copy)
+        assert_array_equal(original, copy)
 
 
 # -- gradients ------------------------------------------------------------------------------
@@ -187,10 +188,10 @@ def test_gradient_of_a_gradient_penalty():
 
     _, gw = dlfeval(value_and_gradient, x, w)
     eps, direction = 1e-6, rng.standard_normal(w.shape)
-    up = dlfeval(penalty, x, dlarray(extractdata(w) + eps * direction))
-    down = dlfeval(penalty, x, dlarray(extractdata(w) - eps * direction))
+    up = dlfeval(penalty, x, dlarray(host(extractdata(w)) + eps * direction))
+    down = dlfeval(penalty, x, dlarray(host(extractdata(w)) - eps * direction))
     numeric = (float(up) - float(down)) / (2 * eps)
-    assert np.isclose(numeric, np.sum(extractdata(gw) * direction), rtol=1e-6, atol=1e-8)
+    assert np.isclose(numeric, np.sum(host(extractdata(gw)) * direction), rtol=1e-6, atol=1e-8)
 
 
 # -- im2col and col2im are adjoint ------------------------------------------------------------
@@ -207,7 +208,7 @@ def test_im2col_and_col2im_are_adjoint(g, C, N, seed):
     assert np.isclose(np.sum(cols * c), np.sum(x * col2im(c, window, x.shape[:2])), rtol=1e-12)
     # im2col copies windows: each row (n, ho, wo) is the oracle's patch, ordered (i, j, c).
     for ho, wo, patch in windows(x, g["size"], g["stride"], g["dilation"], padding):
-        np.testing.assert_array_equal(cols[:, ho, wo], patch.transpose(3, 0, 1, 2))
+        assert_array_equal(cols[:, ho, wo], patch.transpose(3, 0, 1, 2))
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -244,6 +245,7 @@ def test_bad_input_is_refused_with_a_clear_message(call, error, words):
 
 # -- GPU ------------------------------------------------------------------------------------
 
+@pytest.mark.host_only("compares real CuPy with NumPy: needs a CUDA device, the stand-in is no CuPy")
 @pytest.mark.skipif(not gpu_available(), reason="CuPy found no CUDA device: dlconv on the GPU not checked")
 def test_gpu_matches_numpy():
     import cupy
@@ -258,7 +260,7 @@ def test_gpu_matches_numpy():
     expected = dlfeval(run, dlarray(x, "SSCB"), dlarray(w), dlarray(b))
     got = dlfeval(run, dlarray(cupy.asarray(x), "SSCB"), dlarray(cupy.asarray(w)), dlarray(cupy.asarray(b)))
     for e, g in zip([expected[0], *expected[1]], [got[0], *got[1]]):
-        np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
+        assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
@@ -281,6 +283,6 @@ def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
     monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
     assert conv_kernels._chunks(x.data, window)[0] == [(0, 2), (2, 4), (4, 5)]
     chunked = dlfeval(loss, x, w, b)
-    np.testing.assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
+    assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
     for g_chunked, g_whole in zip(chunked[1], whole[1]):
-        np.testing.assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)
+        assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)

@@ -9,6 +9,7 @@ from minidl import dlarray, dlfeval, dlgradient
 from minidl.ops.fc import fullyconnect
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
+from helpers.device import assert_allclose, assert_array_equal
 
 
 def oracle_fullyconnect(x, fmt, W, b):
@@ -50,7 +51,7 @@ def test_matches_oracle(case):
     fmt, x, W, b = case
     Y = fullyconnect(dlarray(x, fmt), W, b)
     assert Y.fmt == "C" + fmt[fmt.index("C") + 1:]  # "CB" for image batches, "CBT" for sequences
-    np.testing.assert_allclose(Y.data, oracle_fullyconnect(x, fmt, W, b.ravel()), rtol=1e-12, atol=1e-12)
+    assert_allclose(Y.data, oracle_fullyconnect(x, fmt, W, b.ravel()), rtol=1e-12, atol=1e-12)
 
 
 def test_flattening_by_hand():
@@ -101,7 +102,7 @@ def test_inputs_not_mutated():
     dlfeval(lambda X, w, c: dlgradient(dlsum(fullyconnect(X, w, c) ** 2, "all"), X, w, c),
             dlarray(x, "SSCB"), dlarray(W), dlarray(b))
     for before, after in zip(copies, (x, W, b)):
-        np.testing.assert_array_equal(before, after)
+        assert_array_equal(before, after)
 
 
 def test_bad_inputs():

@@ -7,6 +7,7 @@ from minidl import dlarray, dlfeval, dlgradient
 from minidl.ops.norm import batchnorm, batchnorm_running_update, groupnorm
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
+from helpers.device import assert_allclose, assert_array_equal, host
 
 FORMATS = ["CB", "SCB", "SSCB", "SSCBT"]
 
@@ -72,10 +73,10 @@ def test_batchnorm_training_matches_oracle(case):
     Y, mu, sigmaSq = batchnorm(dlarray(x, fmt), offset, scale, Epsilon=1e-3)
     y, mus, variances = oracle_batchnorm(x, fmt.index("C"), offset.ravel(), scale.ravel(), 1e-3)
     assert Y.fmt == fmt and Y.shape == x.shape
-    np.testing.assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
+    assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
     assert mu.shape == pshape and sigmaSq.shape == pshape and mu.fmt == ""
-    np.testing.assert_allclose(mu.data.ravel(), mus, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(sigmaSq.data.ravel(), variances, rtol=1e-10, atol=1e-12)
+    assert_allclose(mu.data.ravel(), mus, rtol=1e-12, atol=1e-12)
+    assert_allclose(sigmaSq.data.ravel(), variances, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -87,10 +88,10 @@ def test_batchnorm_inference_matches_oracle_and_training_form(case):
     X = dlarray(x, fmt)
     Y = batchnorm(X, offset, scale, mean, var)
     y, _, _ = oracle_batchnorm(x, fmt.index("C"), offset.ravel(), scale.ravel(), 1e-5, mean.ravel(), var.ravel())
-    np.testing.assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
+    assert_allclose(Y.data, y, rtol=1e-10, atol=1e-10)
     # Inference with the batch's own statistics reproduces the training form exactly.
     Yt, mu, sigmaSq = batchnorm(X, offset, scale)
-    np.testing.assert_allclose(batchnorm(X, offset, scale, mu, sigmaSq).data, Yt.data, rtol=1e-12, atol=1e-12)
+    assert_allclose(batchnorm(X, offset, scale, mu, sigmaSq).data, Yt.data, rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -106,7 +107,7 @@ def test_groupnorm_matches_oracle(case, data):
     batch = fmt.index("B") if "B" in fmt else None
     y = oracle_groupnorm(x, fmt.index("C"), batch, groups, offset.ravel(), scale.ravel(), 1e-4)
     assert Y.fmt == fmt
-    np.testing.assert_allclose(Y.data, y, rtol=1e-9, atol=1e-9)
+    assert_allclose(Y.data, y, rtol=1e-9, atol=1e-9)
 
 
 def test_float32_stays_float32():
@@ -119,7 +120,7 @@ def test_float32_stays_float32():
     outputs += list(batchnorm_running_update(np.zeros(3, np.float32), np.ones(3, np.float32), mu, sigmaSq))
     assert all(out.dtype == np.float32 for out in outputs)
     y, _, _ = oracle_batchnorm(x.astype(np.float64), 2, offset, scale.ravel(), 1e-5)
-    np.testing.assert_allclose(Y.data, y, rtol=1e-4, atol=1e-4)
+    assert_allclose(Y.data, y, rtol=1e-4, atol=1e-4)
 
 
 def _small(rng, shape=(2, 2, 2, 3)):
@@ -164,8 +165,8 @@ def test_running_update_by_hand():
     mu, sigmaSq = dlarray(np.array([3.0, 5.0])), dlarray(np.array([4.0, 0.0]))
     new_mean, new_var = batchnorm_running_update(old_mean, old_var, mu, sigmaSq, VarianceDecay=0.2)
     assert new_mean.shape == (1, 1, 2) and new_var.shape == (1, 1, 2)
-    np.testing.assert_allclose(new_mean.data.ravel(), [0.1 * 3 + 0.9 * 1, 0.1 * 5 + 0.9 * 2])  # 1.2, 2.3
-    np.testing.assert_allclose(new_var.data.ravel(), [0.2 * 4 + 0.8 * 1, 0.2 * 0 + 0.8 * 1])  # 1.6, 0.8
+    assert_allclose(new_mean.data.ravel(), [0.1 * 3 + 0.9 * 1, 0.1 * 5 + 0.9 * 2])  # 1.2, 2.3
+    assert_allclose(new_var.data.ravel(), [0.2 * 4 + 0.8 * 1, 0.2 * 0 + 0.8 * 1])  # 1.6, 0.8
 
 
 def test_running_update_uses_biased_batch_variance():
@@ -174,9 +175,9 @@ def test_running_update_uses_biased_batch_variance():
     x = np.array([1.0, 3.0, 5.0, 7.0]).reshape(1, 4)
     _, mu, sigmaSq = batchnorm(dlarray(x, "CB"), np.zeros(1), np.ones(1))
     new_mean, new_var = batchnorm_running_update(np.zeros(1), np.ones(1), mu, sigmaSq)
-    np.testing.assert_allclose(sigmaSq.data, [5.0])  # mean 4, squared deviations 9+1+1+9 over 4
-    np.testing.assert_allclose(new_mean.data, [0.4])
-    np.testing.assert_allclose(new_var.data, [0.1 * 5 + 0.9])
+    assert_allclose(sigmaSq.data, [5.0])  # mean 4, squared deviations 9+1+1+9 over 4
+    assert_allclose(new_mean.data, [0.4])
+    assert_allclose(new_var.data, [0.1 * 5 + 0.9])
 
 
 def test_inputs_not_mutated():
@@ -194,7 +195,7 @@ def test_inputs_not_mutated():
     dlfeval(loss, dlarray(x, "SSCB"), dlarray(offset), dlarray(scale))
     batchnorm_running_update(mean, var, offset, scale)
     for before, after in zip(copies, (x, offset, scale, mean, var)):
-        np.testing.assert_array_equal(before, after)
+        assert_array_equal(before, after)
 
 
 GOOD = dict(X=dlarray(np.ones((2, 2, 3, 2)), "SSCB"), offset=np.zeros(3), scaleFactor=np.ones(3))
@@ -286,8 +287,8 @@ def test_fused_training_matches_composed_float32(layout):
     composed = loss(lambda X, o, s: _composed_batchnorm(X, o, s, 1e-5))
     for got, want in zip(fused[0] + fused[1], composed[0] + composed[1]):
         assert got.dtype == np.float32 and got.shape == want.shape
-        np.testing.assert_allclose(got.data.reshape(want.shape), want.data,
-                                   rtol=1e-4, atol=1e-5 * float(np.max(np.abs(want.data))))
+        assert_allclose(got.data.reshape(want.shape), want.data,
+                        rtol=1e-4, atol=1e-5 * float(np.max(np.abs(host(want.data)))))
 
 
 def test_higher_derivative_path_gives_same_first_gradients():
@@ -302,7 +303,7 @@ def test_higher_derivative_path_gives_same_first_gradients():
         return dlgradient(dlsum(dlsum(dlsum(dlsum(Y * Y * w)))), X, o, s, EnableHigherDerivatives=higher)
 
     for fused, composed in zip(dlfeval(f, X, offset, scale, False), dlfeval(f, X, offset, scale, True)):
-        np.testing.assert_allclose(fused.data, composed.data, rtol=1e-10, atol=1e-12)
+        assert_allclose(fused.data, composed.data, rtol=1e-10, atol=1e-12)
 
 
 def test_training_form_mixed_precision_types():

@@ -11,6 +11,7 @@ from minidl.ops.pool import avgpool, maxpool
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
 from helpers.window_oracles import explicit_padding, windows
+from helpers.device import assert_allclose, assert_array_equal
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -66,7 +67,7 @@ def test_maxpool_matches_loop_oracle(case):
     x, poolsize, kwargs, (size, stride, padding) = case
     y = maxpool(dlarray(x, "SSCB"), poolsize, **kwargs)
     assert y.fmt == "SSCB"
-    np.testing.assert_array_equal(extractdata(y), pool_oracle(x, size, stride, padding, max_oracle))
+    assert_array_equal(extractdata(y), pool_oracle(x, size, stride, padding, max_oracle))
 
 
 @SETTINGS
@@ -76,13 +77,13 @@ def test_avgpool_matches_loop_oracle(case, padding_value):
     y = avgpool(dlarray(x, "SSCB"), poolsize, PaddingValue=padding_value, **kwargs)
     oracle = mean_with_padding_oracle if padding_value == 0 else mean_of_pixels_oracle
     assert y.fmt == "SSCB"
-    np.testing.assert_allclose(extractdata(y), pool_oracle(x, size, stride, padding, oracle), rtol=1e-12)
+    assert_allclose(extractdata(y), pool_oracle(x, size, stride, padding, oracle), rtol=1e-12)
 
 
 def test_global_pooling_and_defaults():
     x = np.random.default_rng(1).standard_normal((4, 3, 2, 2))
-    np.testing.assert_array_equal(extractdata(maxpool(dlarray(x, "SSCB"), "global"))[0, 0], x.max(axis=(0, 1)))
-    np.testing.assert_allclose(extractdata(avgpool(dlarray(x, "SSCB"), "global"))[0, 0], x.mean(axis=(0, 1)))
+    assert_array_equal(extractdata(maxpool(dlarray(x, "SSCB"), "global"))[0, 0], x.max(axis=(0, 1)))
+    assert_allclose(extractdata(avgpool(dlarray(x, "SSCB"), "global"))[0, 0], x.mean(axis=(0, 1)))
     # MATLAB's functional default stride is 1, not the pool size.
     assert maxpool(dlarray(x, "SSCB"), 2).shape == (3, 2, 2, 2)
 
@@ -95,7 +96,7 @@ def test_ssc_input_data_format_and_single_precision():
     assert single.fmt == "SSC" and single.dtype == np.float32
     moved = maxpool(dlarray(x.transpose(3, 2, 0, 1)), [2, 3], Stride=2, DataFormat="BCSS")
     assert moved.fmt == ""
-    np.testing.assert_array_equal(extractdata(moved), expected.transpose(3, 2, 0, 1))
+    assert_array_equal(extractdata(moved), expected.transpose(3, 2, 0, 1))
 
 
 # -- gradients ------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def test_max_gradient_goes_to_the_first_maximum_in_column_major_order():
     # Window [[5 7] [7 1]]: the 7s tie; MATLAB's column-major order (h fastest) meets (1, 0) first.
     x = dlarray(np.array([[5.0, 7.0], [7.0, 1.0]]).reshape(2, 2, 1, 1), "SSCB")
     grad = dlfeval(lambda x: dlgradient(dlsum(maxpool(x, 2), "all"), x), x)
-    np.testing.assert_array_equal(extractdata(grad)[:, :, 0, 0], [[0, 0], [1, 0]])
+    assert_array_equal(extractdata(grad)[:, :, 0, 0], [[0, 0], [1, 0]])
     zeros = dlarray(np.zeros((3, 3, 1, 1)), "SSCB")
     grad = dlfeval(lambda x: dlgradient(dlsum(maxpool(x, 3, Padding=1), "all"), x), zeros)
     assert extractdata(grad).sum() == 9 and extractdata(grad)[0, 0, 0, 0] == 4  # top-left is first in 4 windows
@@ -138,7 +139,7 @@ def test_inputs_are_not_mutated():
     copy = data.copy()
     for pool in (maxpool, avgpool):
         dlfeval(lambda x: dlgradient(dlsum(pool(x, 2, Padding="same"), "all"), x), dlarray(data, "SSCB"))
-    np.testing.assert_array_equal(data, copy)
+    assert_array_equal(data, copy)
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -166,6 +167,7 @@ def test_bad_input_is_refused_with_a_clear_message(call, error, words):
 
 # -- GPU ------------------------------------------------------------------------------------
 
+@pytest.mark.host_only("compares real CuPy with NumPy: needs a CUDA device, the stand-in is no CuPy")
 @pytest.mark.skipif(not gpu_available(), reason="CuPy found no CUDA device: pooling on the GPU not checked")
 def test_gpu_matches_numpy():
     import cupy
@@ -177,4 +179,4 @@ def test_gpu_matches_numpy():
         expected = dlfeval(run, dlarray(x, "SSCB"))
         got = dlfeval(run, dlarray(cupy.asarray(x), "SSCB"))
         for e, g in zip(expected, got):
-            np.testing.assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-12)
+            assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-12)

@@ -13,6 +13,7 @@ from minidl.pruning.score import MIN_KEEP_FRACTION, min_keep
 
 from helpers import seed
 from helpers.pruning_nets import build, chain, head, image_input, images, inject, model_loss, removed, scored, targets
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 # -- creation and display ------------------------------------------------------------
@@ -91,11 +92,11 @@ def test_forward_returns_the_convolution_outputs_and_predict_matches_the_network
     assert isinstance(acts, list) and len(acts) == 2
     for a, e, filters in zip(acts, expected, (3, 4)):
         assert a.fmt == "SSCB" and a.shape == (6, 6, filters, 4)
-        np.testing.assert_array_equal(a.data, e.data)
-    np.testing.assert_array_equal(Y.data, Y_net.data)
+        assert_array_equal(a.data, e.data)
+    assert_array_equal(Y.data, Y_net.data)
     assert state.height == 4
-    np.testing.assert_array_equal(predict(prunable, X).data, predict(net, X).data)
-    np.testing.assert_array_equal(prunable.predict(X).data, predict(net, X).data)
+    assert_array_equal(predict(prunable, X).data, predict(net, X).data)
+    assert_array_equal(prunable.predict(X).data, predict(net, X).data)
 
 
 def test_pruning_gradients_alone_and_with_learnables():
@@ -110,13 +111,13 @@ def test_pruning_gradients_alone_and_with_learnables():
     assert isinstance(grads, list) and [g.shape for g in grads] == [(6, 6, 3, 4), (6, 6, 4, 4)]
     loss, acts, grads2, net_grads, _ = dlfeval(model_loss, prunable, X, T)
     for g, g2 in zip(grads, grads2):
-        np.testing.assert_allclose(g.data, g2.data, rtol=1e-6)
+        assert_allclose(g.data, g2.data, rtol=1e-6)
     assert list(net_grads.Parameter) == list(prunable.Learnables.Parameter)
-    assert all(np.abs(g.data).sum() > 0 for g in grads)
+    assert all(np.abs(host(g.data)).sum() > 0 for g in grads)
     # Once filter 0 of conv2 is pruned, nothing downstream sees it: its gradient is zero.
     pruned = updatePrunables(inject(prunable, [[1, 1, 1], [0, 1, 1, 1]]), MaxToPrune=1)
     after = dlfeval(activation_gradients, pruned)
-    assert np.all(after[1].data[:, :, 0] == 0) and np.abs(after[1].data[:, :, 1:]).sum() > 0
+    assert np.all(host(after[1].data)[:, :, 0] == 0) and np.abs(host(after[1].data)[:, :, 1:]).sum() > 0
 
 
 def test_state_assignment_and_optimisers_keep_the_pruning_state():
@@ -124,17 +125,17 @@ def test_state_assignment_and_optimisers_keep_the_pruning_state():
                                MaxToPrune=1)
     X, T = images(6), targets()
     _, _, _, grads, state = dlfeval(model_loss, prunable, X, T)
-    old_mean = prunable.State.Value[0].data.copy()
+    old_mean = host(prunable.State.Value[0].data)
     prunable.State = state
-    assert not np.allclose(prunable.State.Value[0].data, old_mean)
+    assert not np.allclose(host(prunable.State.Value[0].data), old_mean)
     results = [sgdmupdate(prunable, grads, None, 0.1, 0.9)[0],
                adamupdate(prunable, grads, None, None, 1)[0],
                dlupdate(lambda w, g: w - 0.1 * g, prunable, grads)]
     for updated in results:
         assert isinstance(updated, TaylorPrunableNetwork)
         assert updated.NumPrunables == prunable.NumPrunables
-        assert not np.allclose(updated.Learnables.Value[-2].data, prunable.Learnables.Value[-2].data)
-        np.testing.assert_array_equal(updated._masks["conv1"], [False, True, True])
+        assert not np.allclose(host(updated.Learnables.Value[-2].data), host(prunable.Learnables.Value[-2].data))
+        assert_array_equal(updated._masks["conv1"], [False, True, True])
 
 
 # -- updateScore --------------------------------------------------------------------
@@ -161,12 +162,12 @@ HAND_SCORE = [0.25, 2.5]
 def test_update_score_hand_example_symmetry_and_mean_over_calls():
     prunable = tiny_prunable()
     once = updateScore(prunable, [sscb(A)], [sscb(G)])
-    np.testing.assert_allclose(once._mean_scores()["conv"], HAND_SCORE)
+    assert_allclose(once._mean_scores()["conv"], HAND_SCORE)
     swapped = updateScore(prunable, [sscb(G)], [sscb(A)])
-    np.testing.assert_allclose(swapped._mean_scores()["conv"], HAND_SCORE)
+    assert_allclose(swapped._mean_scores()["conv"], HAND_SCORE)
     # A second batch with scores [1, 0.5] (one example, a constant product) averages in.
     twice = updateScore(once, [sscb(np.ones((2, 1, 2, 1)))], [sscb([[[[1], [0.5]]], [[[1], [0.5]]]])])
-    np.testing.assert_allclose(twice._mean_scores()["conv"], [(0.25 + 1) / 2, (2.5 + 0.5) / 2])
+    assert_allclose(twice._mean_scores()["conv"], [(0.25 + 1) / 2, (2.5 + 0.5) / 2])
     assert prunable._score_count == 0 and once._score_count == 1 and twice._score_count == 2
 
 
@@ -246,12 +247,12 @@ def test_value_semantics_the_old_network_stays_usable():
     X, T = images(6), targets()
     before = scored(taylorPrunableNetwork(net), X, T)
     masks = {g: m.copy() for g, m in before._masks.items()}
-    y_before = predict(before, X).data.copy()
+    y_before = host(predict(before, X).data)
     after = updatePrunables(before, MaxToPrune=3)
     assert before.NumPrunables == 7 and after.NumPrunables == 4
     assert all((before._masks[g] == masks[g]).all() for g in masks)
-    np.testing.assert_array_equal(predict(before, X).data, y_before)
-    assert not np.allclose(predict(after, X).data, y_before)
+    assert_array_equal(predict(before, X).data, y_before)
+    assert not np.allclose(host(predict(after, X).data), y_before)
     # The old object can still be scored and pruned its own way.
     assert updatePrunables(before, MaxToPrune=1).NumPrunables == 6
 

@@ -9,6 +9,7 @@ from minidl.layers import convolution2dLayer, reluLayer
 from minidl.network import dlnetwork, predict
 from minidl.network.summary import count_learnables
 from minidl.pruning import compressNetworkUsingTaylorPruning, taylorPrunableNetwork, updatePrunables
+from helpers.device import assert_allclose, assert_array_equal
 
 
 def mobilenet_learnables(k1, kpw, m):
@@ -21,7 +22,7 @@ def mobilenet_learnables(k1, kpw, m):
 
 def masked_equals_exported(prunable, X):
     exported = dlnetwork(prunable)
-    np.testing.assert_allclose(predict(exported, X).data, predict(prunable, X).data, rtol=1e-5, atol=1e-6)
+    assert_allclose(predict(exported, X).data, predict(prunable, X).data, rtol=1e-5, atol=1e-6)
     return exported
 
 
@@ -41,11 +42,11 @@ def test_depthwise_groups_follow_their_producer(m):
     keep = np.isin(np.arange(6), [1, 4], invert=True)
     dw, dw0 = exported.graph.layer("dw"), net.graph.layer("dw")
     assert (dw.NumGroups, dw.NumChannelsPerGroup, dw.NumFiltersPerGroup) == (4, 1, m)
-    np.testing.assert_array_equal(dw.Weights.data, dw0.Weights.data[..., keep])
-    np.testing.assert_array_equal(dw.Bias.data, dw0.Bias.data[..., keep])
+    assert_array_equal(dw.Weights.data, dw0.Weights.data[..., keep])
+    assert_array_equal(dw.Bias.data, dw0.Bias.data[..., keep])
     # Group g's m outputs are channels g*m ... g*m+m-1: the batch norm after it loses whole blocks.
-    np.testing.assert_array_equal(exported.graph.layer("bndw").TrainedMean.data,
-                                  net.graph.layer("bndw").TrainedMean.data[:, :, np.repeat(keep, m)])
+    assert_array_equal(exported.graph.layer("bndw").TrainedMean.data,
+                       net.graph.layer("bndw").TrainedMean.data[:, :, np.repeat(keep, m)])
     assert exported.graph.layer("convpw").NumChannels == 4 * m
 
 
@@ -60,7 +61,7 @@ def test_real_scores_over_rounds_and_the_pruned_network_saves(tmp_path):
     assert sum(filters.values()) == 14 - 9
     assert count_learnables(exported) == mobilenet_learnables(filters["conv1"], filters["convpw"], 2)
     save(tmp_path / "pruned.mat", net=exported)
-    np.testing.assert_array_equal(predict(load(tmp_path / "pruned.mat").net, X).data, predict(exported, X).data)
+    assert_array_equal(predict(load(tmp_path / "pruned.mat").net, X).data, predict(exported, X).data)
 
 
 def test_compress_prunes_through_the_depthwise_convolution():

@@ -14,6 +14,7 @@ from minidl.network.summary import count_learnables
 from minidl.optim import sgdmupdate
 from minidl.pruning import taylorPrunableNetwork, updatePrunables
 from minidl.table import Table
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def edited(net, changes):
@@ -51,7 +52,7 @@ def prunable_after(prunable, X, T):
 def assert_masked_equals_exported(prunable, X):
     exported = dlnetwork(prunable)
     assert type(exported) is dlnetwork and exported.Initialized
-    np.testing.assert_allclose(predict(exported, X).data, predict(prunable, X).data, rtol=1e-5, atol=1e-7)
+    assert_allclose(predict(exported, X).data, predict(prunable, X).data, rtol=1e-5, atol=1e-7)
     return exported
 
 
@@ -89,10 +90,10 @@ def test_seed_network_dead_filter_removal_changes_nothing(seed_data):
     exported = dlnetwork(pruned)
     assert num_filters(exported) == {"conv1": 20, "conv2": 19, "conv3": 20}
     keep = np.arange(20) != 3
-    np.testing.assert_array_equal(value(exported, "conv3", "Weights"), value(net, "conv3", "Weights")[:, :, keep])
-    np.testing.assert_array_equal(value(exported, "bn2", "TrainedVariance"),
-                                  value(net, "bn2", "TrainedVariance")[:, :, keep])
-    np.testing.assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
+    assert_array_equal(value(exported, "conv3", "Weights"), value(net, "conv3", "Weights")[:, :, keep])
+    assert_array_equal(value(exported, "bn2", "TrainedVariance"),
+                       value(net, "bn2", "TrainedVariance")[:, :, keep])
+    assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
 
 
 # -- a residual network with addition and concatenation ------------------------------------
@@ -130,11 +131,11 @@ def test_residual_masked_equals_exported_and_groups_keep_the_same_channels(resid
     filters = num_filters(exported)
     assert filters["convA"] == filters["convB"]
     # The biases encode the original filter index, so both members must show the same indices.
-    kept_a = np.round(value(exported, "convA", "Bias").ravel() * 10).astype(int)
-    kept_b = np.round((value(exported, "convB", "Bias").ravel() - 1) * 10).astype(int)
-    np.testing.assert_array_equal(kept_a, kept_b)
-    np.testing.assert_array_equal(value(exported, "convB", "Weights"),
-                                  value(net, "convB", "Weights")[:, :, kept_a][..., kept_a])
+    kept_a = np.round(host(value(exported, "convA", "Bias")).ravel() * 10).astype(int)
+    kept_b = np.round((host(value(exported, "convB", "Bias")).ravel() - 1) * 10).astype(int)
+    assert_array_equal(kept_a, kept_b)
+    assert_array_equal(value(exported, "convB", "Weights"),
+                       value(net, "convB", "Weights")[:, :, kept_a][..., kept_a])
     assert count_learnables(net) == residual_learnables(6, 5, 4, 7) == 1890
     assert count_learnables(exported) == residual_learnables(filters["convA"], filters["convC"], filters["convD"],
                                                              filters["convE"])
@@ -148,7 +149,7 @@ def test_residual_dead_filters_in_a_group_and_behind_a_concatenation(residual):
     pruned = updatePrunables(scored(taylorPrunableNetwork(net), X, T), MaxToPrune=2)
     exported = dlnetwork(pruned)
     assert num_filters(exported) == {"convA": 5, "convB": 5, "convC": 5, "convD": 3, "convE": 7}
-    np.testing.assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
+    assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
 
 
 def test_exported_network_saves_loads_and_trains(residual, tmp_path):
@@ -156,7 +157,7 @@ def test_exported_network_saves_loads_and_trains(residual, tmp_path):
     exported = dlnetwork(prune_rounds(taylorPrunableNetwork(net), X, T, rounds=1, max_to_prune=4))
     save(tmp_path / "pruned.mat", net=exported)
     loaded = load(tmp_path / "pruned.mat").net
-    np.testing.assert_array_equal(predict(loaded, X).data, predict(exported, X).data)
+    assert_array_equal(predict(loaded, X).data, predict(exported, X).data)
 
     def loss_and_gradients(n):
         loss = crossentropy(forward(n, X)[0], T)
@@ -211,7 +212,7 @@ def test_pooling_and_flatten_paths(make, dead_filters, expected):
     pruned = updatePrunables(scored(prunable, X, T), MaxToPrune=len(dead_filters))
     exported = dlnetwork(pruned)
     assert num_filters(exported) == expected
-    np.testing.assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
+    assert_allclose(predict(exported, X).data, predict(net, X).data, rtol=1e-5, atol=1e-7)
     assert_masked_equals_exported(prunable_after(pruned, X, T), X)
 
 
@@ -220,7 +221,7 @@ def test_dlnetwork_of_an_unpruned_network_is_the_network():
     exported = dlnetwork(taylorPrunableNetwork(net))
     assert count_learnables(exported) == count_learnables(net)
     X = images(6)
-    np.testing.assert_array_equal(predict(exported, X).data, predict(net, X).data)
+    assert_array_equal(predict(exported, X).data, predict(net, X).data)
     with pytest.raises(TypeError, match="no other arguments"):
         dlnetwork(taylorPrunableNetwork(net), X)
 
@@ -240,4 +241,4 @@ def test_pruning_stays_on_the_device():
         Y = predict(exported, X)
         assert all(isinstance(v.data, strict.StrictArray) for v in exported.Learnables.Value)
         assert isinstance(Y.data, strict.StrictArray)
-        np.testing.assert_allclose(Y.data.get(), predict(prunable, X).data.get(), rtol=1e-5, atol=1e-7)
+        assert_allclose(Y.data.get(), predict(prunable, X).data.get(), rtol=1e-5, atol=1e-7)

@@ -5,6 +5,7 @@ import pytest
 
 from minidl import dlarray, dlfeval, taylorPrunableNetwork, updatePrunables, updateScore
 from helpers.pruning_nets import chain, images, model_loss, targets
+from helpers.device import assert_array_equal, host
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def _with(values, index, data):
 @pytest.mark.parametrize("which", ["pruningActivations", "pruningGradients"])
 def test_non_finite_values_are_refused_naming_the_layer(batch, bad, which):
     prunable, activations, gradients = batch
-    data = np.array(activations[1].data if which == "pruningActivations" else gradients[1].data)
+    data = np.array(host(activations[1].data if which == "pruningActivations" else gradients[1].data))
     data[2, 3, 1, 0] = bad
     args = {"pruningActivations": activations, "pruningGradients": gradients}
     args[which] = _with(args[which], 1, data)
@@ -36,7 +37,7 @@ def test_non_finite_values_are_refused_naming_the_layer(batch, bad, which):
 def test_a_refused_call_accumulates_nothing(batch):
     prunable, activations, gradients = batch
     good = updateScore(prunable, activations, gradients)
-    data = np.array(activations[0].data)
+    data = np.array(host(activations[0].data))
     data[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError):
         updateScore(good, _with(activations, 0, data), gradients)
@@ -44,9 +45,9 @@ def test_a_refused_call_accumulates_nothing(batch):
     again = updateScore(prunable, activations, gradients)
     assert good._score_count == again._score_count == 1
     for group in good._score_sum:
-        np.testing.assert_array_equal(good._score_sum[group], again._score_sum[group])
-    np.testing.assert_array_equal(updatePrunables(good, MaxToPrune=2)._masks["conv1"],
-                                  updatePrunables(again, MaxToPrune=2)._masks["conv1"])
+        assert_array_equal(good._score_sum[group], again._score_sum[group])
+    assert_array_equal(updatePrunables(good, MaxToPrune=2)._masks["conv1"],
+                       updatePrunables(again, MaxToPrune=2)._masks["conv1"])
 
 
 def test_maps_of_another_spatial_size_are_refused(batch):

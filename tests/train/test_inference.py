@@ -6,6 +6,7 @@ import pytest
 
 import minidl
 from minidl import categorical, dlarray, minibatchpredict, scores2label
+from helpers.device import assert_allclose, assert_array_equal, host
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ def test_minibatchpredict_equals_one_predict_call_observations_first(digits):
     for size in (128, 7):
         scores = minibatchpredict(net, images, MiniBatchSize=size)
         assert scores.shape == (100, 10)
-        np.testing.assert_allclose(scores, whole.T, rtol=1e-5, atol=1e-6)
+        assert_allclose(scores, whole.T, rtol=1e-5, atol=1e-6)
 
 
 def test_scores2label_and_testnet_agree_with_a_counted_accuracy(digits):
@@ -37,9 +38,9 @@ def test_scores2label_and_testnet_agree_with_a_counted_accuracy(digits):
     scores = minibatchpredict(net, images)
     labels, top = scores2label(scores, classes)
     assert labels.shape == (100, 1) and top.shape == (100, 1)  # N x K scores give N x 1, as MATLAB
-    predicted = np.argmax(scores, axis=1)  # the independent count
+    predicted = np.argmax(host(scores), axis=1)  # the independent count
     assert [str(label) for label in labels[:, 0]] == [classes[k] for k in predicted]
-    np.testing.assert_array_equal(top[:, 0], scores[np.arange(100), predicted])
+    assert_array_equal(top[:, 0], scores[np.arange(100), predicted])
     correct = int(np.sum(predicted == truth))
     assert correct >= 95
     T = categorical(truth.reshape(-1, 1).astype(str), classes)
@@ -54,15 +55,15 @@ def test_datastore_and_queue_forms_give_the_same_scores(digits):
     net, classes, images, truth, validation = digits
     augmented = minidl.augmentedImageDatastore([28, 28], validation)
     raw = minibatchpredict(net, augmented, MiniBatchSize=32)  # images as read (0..255), as MATLAB
-    np.testing.assert_allclose(raw, minibatchpredict(net, images * 255), rtol=1e-5, atol=1e-6)
+    assert_allclose(raw, minibatchpredict(net, images * 255), rtol=1e-5, atol=1e-6)
     mbq = minidl.minibatchqueue(augmented, MiniBatchSize=64, MiniBatchFormat=["SSCB", ""],
                                 MiniBatchFcn=lambda X, T: (minidl.cat(4, *X) / 255, minidl.onehotencode(
                                     minidl.cat(2, *T), 1)))
-    np.testing.assert_allclose(minibatchpredict(net, mbq), minibatchpredict(net, images), rtol=1e-5, atol=1e-6)
-    counted = 100 * np.mean(np.argmax(minibatchpredict(net, images), axis=1) == truth)
+    assert_allclose(minibatchpredict(net, mbq), minibatchpredict(net, images), rtol=1e-5, atol=1e-6)
+    counted = 100 * np.mean(np.argmax(host(minibatchpredict(net, images)), axis=1) == truth)
     assert minidl.testnet(net, mbq, "accuracy") == pytest.approx(counted)
     loss, accuracy = minidl.testnet(net, mbq, ["crossentropy", "accuracy"])
-    scores = minibatchpredict(net, images)
+    scores = host(minibatchpredict(net, images))
     assert loss == pytest.approx(-np.mean(np.log(scores[np.arange(100), truth])), rel=1e-5)
     assert accuracy == pytest.approx(counted)
 
@@ -72,7 +73,7 @@ def test_scores2label_auto_dimension_and_formats():
     scores = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])  # 3 x 3: only rows sum to one
     labels, top = scores2label(scores, classes)
     assert labels.shape == (3, 1) and [str(x) for x in labels[:, 0]] == ["b", "a", "c"]
-    np.testing.assert_array_equal(top.ravel(), [0.5, 0.6, 0.8])
+    assert_array_equal(top.ravel(), [0.5, 0.6, 0.8])
     cb, _ = scores2label(dlarray(scores.T, "CB"), classes)  # formatted: the "C" dimension decides
     assert cb.shape == (1, 3) and [str(x) for x in cb[0, :]] == ["b", "a", "c"]
     with pytest.raises(ValueError, match="could not tell the channel dimension"):

@@ -10,6 +10,7 @@ import minidl
 from minidl import (augmentedImageDatastore, categorical, crossentropy, dlarray, dlfeval, dlgradient, forward,
                     hasdata, imageDatastore, minibatchqueue, mse, rng, sgdmupdate, subset, trainingOptions,
                     trainnet)
+from helpers.device import assert_allclose, assert_array_equal, host
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "DigitDataset"
 N, CLASSES = 40, 3
@@ -59,9 +60,9 @@ def hand_loop(net, X, labels, epochs, batch, solver, lr_of_epoch, l2=0.0, **hype
 
 def assert_same_learnables(a, b):
     for x, y in zip(a.Learnables.Value, b.Learnables.Value):
-        np.testing.assert_allclose(x.data, y.data, rtol=2e-6, atol=1e-7)
+        assert_allclose(x.data, y.data, rtol=2e-6, atol=1e-7)
     for x, y in zip(a.State.Value, b.State.Value):
-        np.testing.assert_allclose(x.data, y.data, rtol=2e-6, atol=1e-7)
+        assert_allclose(x.data, y.data, rtol=2e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("solver, hyper, options", [
@@ -88,7 +89,7 @@ def test_trainnet_matches_a_hand_written_loop(solver, hyper, options):
     assert iterations == 10 == info.TrainingHistory.height  # 40 observations: 2 full batches of 16 per epoch
     assert_same_learnables(trained, expected)
     epochs = np.asarray(info.TrainingHistory.Epoch)
-    np.testing.assert_allclose(info.TrainingHistory.LearnRate, [lr_of_epoch(e) for e in epochs], rtol=1e-15)
+    assert_allclose(info.TrainingHistory.LearnRate, [lr_of_epoch(e) for e in epochs], rtol=1e-15)
     assert info.StopReason == "Max epochs completed" and info.OutputNetworkIteration == 10
 
 
@@ -137,7 +138,7 @@ def test_datastore_form_with_input_normalisation_matches_a_hand_loop():
     rng(4)
     opts = trainingOptions("sgdm", MaxEpochs=2, MiniBatchSize=16, L2Regularization=0, Verbose=False)
     trained, info = trainnet(imds, init, "crossentropy", opts)
-    np.testing.assert_allclose(np.asarray(trained.Layers[0].Mean).ravel(), [mean], rtol=1e-6)
+    assert_allclose(np.asarray(trained.Layers[0].Mean).ravel(), [mean], rtol=1e-6)
     assert info.TrainingHistory.height == 4
     assert_same_learnables(trained, expected)
 
@@ -210,12 +211,12 @@ def test_training_progress_figure(tmp_path, monkeypatch, capsys):
 def test_caller_objects_are_left_alone():
     X, T, _ = arrays()
     start = small_net(classes=CLASSES)
-    before = [np.array(v.data) for v in start.Learnables.Value + start.State.Value]
+    before = [np.array(host(v.data)) for v in start.Learnables.Value + start.State.Value]
     copy_x = X.copy()
     trainnet(X, T, start, "crossentropy", trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=16, Verbose=False))
     for old, v in zip(before, start.Learnables.Value + start.State.Value):
-        np.testing.assert_array_equal(v.data, old)
-    np.testing.assert_array_equal(X, copy_x)
+        assert_array_equal(v.data, old)
+    assert_array_equal(X, copy_x)
 
 
 @pytest.mark.parametrize("call, kind, message", [
@@ -250,7 +251,7 @@ def test_mse_regression_in_memory_feature_form_reduces_loss():
     net, info = trainnet(X, Y, layers, "mse", trainingOptions("sgdm", MaxEpochs=30, MiniBatchSize=16,
                                                              InitialLearnRate=0.05, Verbose=False))
     assert info.TrainingHistory.Loss[-1] < 0.01 * info.TrainingHistory.Loss[0]
-    np.testing.assert_allclose(net.Learnables.Value[0].data.ravel(), [1.0, -2.0, 0.5], atol=0.05)
+    assert_allclose(net.Learnables.Value[0].data.ravel(), [1.0, -2.0, 0.5], atol=0.05)
     assert mse is minidl.mse
 
 
@@ -263,7 +264,7 @@ def test_a_layer_array_with_matlabs_default_zerocenter_input_trains_with_the_dat
     net, info = trainnet(X, T, layers, "crossentropy", trainingOptions("adam", MaxEpochs=2, MiniBatchSize=8,
                                                                        Verbose=False))
     assert net.Initialized and net.Layers[0].Normalization == "zerocenter"
-    np.testing.assert_allclose(np.ravel(net.Layers[0].Mean), [X.astype(np.float64).mean()], rtol=1e-5)
+    assert_allclose(np.ravel(net.Layers[0].Mean), [X.astype(np.float64).mean()], rtol=1e-5)
     assert len(info.TrainingHistory.Iteration) == 2 * (N // 8)
 
 
@@ -274,7 +275,7 @@ def test_fewer_observations_than_MiniBatchSize_train_one_batch_per_epoch():
     start = minidl.dlnetwork(layers)
     net, info = trainnet(X, T, start, "crossentropy", trainingOptions("sgdm", MaxEpochs=3, Verbose=False))
     assert N < 128 and list(info.TrainingHistory.Iteration) == [1, 2, 3]  # one batch of all N per epoch
-    assert not np.array_equal(net.Learnables.Value[0].data, start.Learnables.Value[0].data)
+    assert not np.array_equal(host(net.Learnables.Value[0].data), host(start.Learnables.Value[0].data))
 
 
 def test_undefined_target_labels_are_refused_before_training():
