@@ -203,8 +203,10 @@ def load_data(seed, quick):
         imdsPrune = subset(imdsPrune, np.arange(0, imdsPrune.NumObservations, 35))
     XValidation = np.stack(imdsValidation.readall(), axis=-1)[:, :, None, :].astype(np.float32) / 255
     labels = np.array([int(str(label)) for label in imdsValidation.Labels])
+    # On the CPU, where the network is: with OutputEnvironment "auto" a GPU machine would get device batches
+    # for a host network, which minidl refuses (it never mixes devices silently).
     mbq = minibatchqueue(augmentedImageDatastore([28, 28], imdsPrune), MiniBatchSize=MINI_BATCH_SIZE,
-                         MiniBatchFcn=preprocessMiniBatch, MiniBatchFormat=["SSCB", ""])
+                         MiniBatchFcn=preprocessMiniBatch, MiniBatchFormat=["SSCB", ""], OutputEnvironment="cpu")
     return mbq, XValidation, labels
 
 
