@@ -66,7 +66,8 @@ def _openblas_get_num_threads():
 
 
 @cache
-def _pool(workers):
+def _pool(workers, pid):
+    """A pool per process: a child made by fork has none of its parent's threads."""
     return ThreadPoolExecutor(workers, thread_name_prefix="minidl-conv")
 
 
@@ -85,7 +86,7 @@ def _map_chunks(xp, fn, chunks):
     workers = _workers(xp, chunks)
     if workers == 1:
         return [fn(start, stop) for start, stop in chunks]
-    return list(_pool(workers).map(lambda chunk: fn(*chunk), chunks))
+    return list(_pool(workers, os.getpid()).map(lambda chunk: fn(*chunk), chunks))
 
 
 # -- the kernels ------------------------------------------------------------------------------------

@@ -322,6 +322,36 @@ def test_worker_thread_rule(monkeypatch):
     assert conv_kernels._workers(np, two_chunks) == 2
 
 
+def _conv_in_child(queue):
+    queue.put(_small_conv())
+
+
+def _small_conv():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((6, 6, 2, 6)), rng.standard_normal((3, 3, 2, 2))
+    return extractdata(dlconv(dlarray(x, "SSCB"), w, 0, Padding=1))
+
+
+def test_worker_threads_in_a_forked_child(monkeypatch):
+    """A child made by fork after the parent used its worker threads gets its own (the parent's do not
+    exist there): the convolution finishes with the same result."""
+    import multiprocessing
+    from minidl.kernels import conv as conv_kernels
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform: a child imports minidl afresh")
+    _one_blas_thread_reported(monkeypatch)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)  # one image a chunk: 6 chunks
+    expected = _small_conv()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_conv_in_child, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_openblas_thread_count_is_read_from_numpys_library():
     threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn, a test dependency
     from minidl.kernels import conv as conv_kernels
