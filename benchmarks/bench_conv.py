@@ -1,4 +1,4 @@
-"""Forward + backward time of dlconv on the digits network's shapes, against a reference in this run.
+"""Forward + backward time of dlconv (and max pooling) on the digits network's shapes, against a reference in this run.
 
 The reference is NumPy einsum over sliding_window_view (BLAS through einsum's tensordot
 path): y = sum over window of x * w, dW from the same windows, dX as the full correlation
@@ -7,8 +7,15 @@ Both compute Y, the loss sum(Y .* R) and the gradients of that loss: minidl insi
 with dlgradient, as a training step does; the reference by hand, with R as the upstream
 gradient. Single precision, as MATLAB's minibatchqueue gives.
 
-Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv.py
+Max pooling 2x2 stride 2 runs the same way; its reference is the max over the reshaped tiles
+with the gradient through the comparison mask.
+
+--threads sets OpenBLAS's threads (threadpoolctl) for the whole run; at 1 minidl runs the
+convolution chunks on its worker threads (minidl/kernels/conv.py), the reference on one core.
+
+Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv.py [--threads 1]
 """
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
-from minidl import dlarray, dlconv, dlfeval, dlgradient, extractdata
+from minidl import dlarray, dlconv, dlfeval, dlgradient, extractdata, maxpool
 from minidl.ops.reduce import sum as dlsum
 
 # (name, input H x W x C x N, filters FH x FW x C x F, padding, gradient with respect to X?)
@@ -63,9 +70,33 @@ def minidl_step(X, W, B, R, p, need_dx):
     return [extractdata(v) for v in dlfeval(step, X, W, B)]
 
 
+def pool_reference(x, r):
+    H, W, C, N = x.shape
+    tiles = x.reshape(H // 2, 2, W // 2, 2, C, N)
+    y = tiles.max(axis=(1, 3))
+    mask = tiles == y[:, None, :, None]  # continuous random data: one maximum per window
+    return y, np.sum(y * r), (mask * r[:, None, :, None]).reshape(x.shape)
+
+
+def pool_step(X, R):
+    def step(x):
+        y = maxpool(x, 2, Stride=2)
+        loss = dlsum(y * R, "all")
+        return y, loss, dlgradient(loss, x)
+
+    return [extractdata(v) for v in dlfeval(step, X)]
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="OpenBLAS threads for the run (default: OpenBLAS's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        _limits = threadpool_limits(args.threads, user_api="blas")  # noqa: F841  (kept for the whole run)
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}; best of 20; float32; minidl = forward + backward inside dlfeval")
+    print(f"numpy {np.__version__}; best of 20; float32; minidl = forward + backward inside dlfeval; "
+          f"OpenBLAS threads: {args.threads or 'default'}")
     for name, x_shape, w_shape, p, need_dx in CASES:
         x = rng.standard_normal(x_shape, dtype=np.float32)
         w = rng.standard_normal(w_shape, dtype=np.float32)
@@ -78,8 +109,19 @@ def main():
             np.testing.assert_allclose(mine, ref, rtol=2e-3, atol=2e-3 * np.abs(ref).max())
         t_minidl, t_reference = best_times([lambda: minidl_step(*dl_inputs, p, need_dx),
                                             lambda: reference(x, w, b, r, p, need_dx)])
-        print(f"{name}: minidl {t_minidl * 1e3:7.1f} ms, einsum reference {t_reference * 1e3:7.1f} ms, "
-              f"ratio minidl/reference {t_minidl / t_reference:.2f}")
+        report(name, t_minidl, t_reference, "einsum")
+    x = rng.standard_normal((24, 24, 20, 128), dtype=np.float32)
+    r = rng.standard_normal((12, 12, 20, 128), dtype=np.float32)
+    X, R = dlarray(x, "SSCB"), dlarray(r, "SSCB")
+    for mine, ref in zip(pool_step(X, R), pool_reference(x, r)):
+        np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-3)
+    report("maxpool 2x2 stride 2 on 24x24x20x128", *best_times([lambda: pool_step(X, R), lambda: pool_reference(x, r)]),
+           "reshape")
+
+
+def report(name, t_minidl, t_reference, kind):
+    print(f"{name}: minidl {t_minidl * 1e3:7.1f} ms, {kind} reference {t_reference * 1e3:7.1f} ms, "
+          f"ratio minidl/reference {t_minidl / t_reference:.2f}")
 
 
 if __name__ == "__main__":

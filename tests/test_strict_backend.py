@@ -124,8 +124,13 @@ def test_dlconv_forward_backward(rng):
 @pytest.mark.parametrize("pool", [lambda X: maxpool(X, 2, Stride=2),
                                   lambda X: maxpool(X, [3, 2], Padding=1),
                                   lambda X: avgpool(X, 3, Stride=2, Padding="same"),
-                                  lambda X: avgpool(X, 3, Padding=1, PaddingValue="mean")],
-                         ids=["maxpool", "maxpool-padded", "avgpool", "avgpool-mean"])
+                                  lambda X: avgpool(X, 3, Padding=1, PaddingValue="mean"),
+                                  lambda X: maxpool(X, [3, 5], Stride=[3, 5]),
+                                  lambda X: avgpool(X, [2, 5], Stride=2),
+                                  lambda X: maxpool(minimum(X, 0), [3, 5], Stride=[3, 5]),  # tied zeros
+                                  lambda X: maxpool(minimum(X, 0), "global")],
+                         ids=["maxpool", "maxpool-padded", "avgpool", "avgpool-mean", "maxpool-tiles", "avgpool-tiles",
+                              "maxpool-tiles-ties", "maxpool-global-ties"])
 def test_pooling_forward_backward(rng, pool):
     compare(with_gradients(lambda X: dlsum(pool(X) ** 2, "all")), image(rng, 6, 5, 2, 3))
 

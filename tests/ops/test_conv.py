@@ -263,10 +263,18 @@ def test_gpu_matches_numpy():
         assert_allclose(extractdata(g).get(), extractdata(e), rtol=1e-10, atol=1e-10)
 
 
+def _one_blas_thread_reported(monkeypatch):
+    """Make kernels.conv see OpenBLAS at one thread per call (its rule for using worker threads)."""
+    from minidl.kernels import conv as conv_kernels
+    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: (lambda: 1))
+    monkeypatch.setattr(conv_kernels, "THREADS", 2)
+
+
 @pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
 def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
     """Window rows made a few images at a time (kernels.conv) sum up to the one-chunk result;
-    stride 1 takes the gather form of the input gradient, stride 2 the scatter-add form."""
+    stride 1 takes the gather form of the input gradient, stride 2 the scatter-add form. The
+    chunks on two worker threads give exactly the bits of the chunks in turn."""
     from minidl.kernels import conv as conv_kernels
     rng = np.random.default_rng(7)
     x = dlarray(rng.standard_normal((7, 6, 3, 5)), "SSCB")
@@ -276,13 +284,96 @@ def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
     def loss(x, w, b):
         y = dlconv(x, w, b, Padding=padding, Stride=stride)
         return y, dlgradient(dlsum(y * y, "all"), x, w, b)
+    monkeypatch.setattr(conv_kernels, "THREADS", 1)
     whole = dlfeval(loss, x, w, b)
     window = Window((3, 2), (stride, 1) if stride == 1 else tuple(stride), (1, 1), tuple(padding))
     assert (conv_kernels._transposed(window) is None) == (stride != 1)
     Ho, Wo = window.output_size(7, 6)
     monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
-    assert conv_kernels._chunks(x.data, window)[0] == [(0, 2), (2, 4), (4, 5)]
+    chunks = conv_kernels._chunks(x.data, window)[0]
+    assert chunks == [(0, 2), (2, 4), (4, 5)] and conv_kernels._workers(np, chunks) == 1
     chunked = dlfeval(loss, x, w, b)
-    assert_allclose(extractdata(chunked[0]), extractdata(whole[0]), rtol=1e-12, atol=1e-12)
-    for g_chunked, g_whole in zip(chunked[1], whole[1]):
-        assert_allclose(extractdata(g_chunked), extractdata(g_whole), rtol=1e-12, atol=1e-12)
+    assert_allclose(extractdata(chunked[0]), conv_oracle(host(x.data), host(w.data), host(b.data), window.stride,
+                                                          (1, 1), padding), rtol=1e-12, atol=1e-12)
+    for got, expected in zip([chunked[0], *chunked[1]], [whole[0], *whole[1]]):
+        assert_allclose(extractdata(got), extractdata(expected), rtol=1e-12, atol=1e-12)
+    _one_blas_thread_reported(monkeypatch)
+    assert conv_kernels._workers(np, chunks) == 2
+    threaded = dlfeval(loss, x, w, b)
+    for got, expected in zip([threaded[0], *threaded[1]], [chunked[0], *chunked[1]]):
+        assert_array_equal(extractdata(got), extractdata(expected))
+
+
+def test_worker_thread_rule(monkeypatch):
+    """Worker threads only for NumPy data in several chunks with OpenBLAS at one thread per call,
+    and never more than THREADS or the chunks."""
+    from minidl import testing_strict
+    from minidl.kernels import conv as conv_kernels
+    two_chunks, five_chunks = [(0, 1), (1, 2)], [(k, k + 1) for k in range(5)]
+    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: (lambda: 2))
+    assert conv_kernels._workers(np, five_chunks) == 1  # OpenBLAS's own threads: chunks in turn
+    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: None)
+    assert conv_kernels._workers(np, five_chunks) == 1  # another BLAS: its thread count is unknown
+    _one_blas_thread_reported(monkeypatch)
+    assert conv_kernels._workers(np, five_chunks) == 2
+    assert conv_kernels._workers(np, [(0, 5)]) == 1
+    assert conv_kernels._workers(testing_strict.xp, five_chunks) == 1  # device data: one launch per chunk
+    monkeypatch.setattr(conv_kernels, "THREADS", 1)
+    assert conv_kernels._workers(np, five_chunks) == 1
+    monkeypatch.setattr(conv_kernels, "THREADS", 8)
+    assert conv_kernels._workers(np, two_chunks) == 2
+
+
+def _conv_in_child(queue):
+    queue.put(_small_conv())
+
+
+def _small_conv():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((6, 6, 2, 6)), rng.standard_normal((3, 3, 2, 2))
+    return host(extractdata(dlconv(dlarray(x, "SSCB"), w, 0, Padding=1)))
+
+
+def test_worker_threads_in_a_forked_child(monkeypatch):
+    """A child made by fork after the parent used its worker threads gets its own (the parent's do not
+    exist there): the convolution finishes with the same result."""
+    import multiprocessing
+    from minidl.kernels import conv as conv_kernels
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform: a child imports minidl afresh")
+    _one_blas_thread_reported(monkeypatch)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)  # one image a chunk: 6 chunks
+    expected = _small_conv()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_conv_in_child, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert_array_equal(got, expected)
+
+
+def test_openblas_thread_count_is_read_from_numpys_library():
+    threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn, a test dependency
+    from minidl.kernels import conv as conv_kernels
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas" and "numpy" in p["filepath"]]
+    if not blas or blas[0]["internal_api"] != "openblas":
+        pytest.skip("NumPy here is not linked to its wheel's OpenBLAS: the chunks always run in turn")
+    getter = conv_kernels._openblas_get_num_threads()
+    assert getter() == blas[0]["num_threads"]
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert getter() == 1
+
+
+@pytest.mark.parametrize("text, expected", [(None, None), ("1", 1), (" 2 ", 2)])
+def test_conv_threads_setting(text, expected):
+    from minidl.kernels.conv import _threads_setting
+    assert _threads_setting(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "two", "-1", ""])
+def test_conv_threads_setting_refuses_bad_values(text):
+    from minidl.kernels.conv import _threads_setting
+    with pytest.raises(ValueError, match="MINIDL_CONV_THREADS must be a positive integer"):
+        _threads_setting(text)

@@ -11,7 +11,7 @@ from minidl.ops.pool import avgpool, maxpool
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
 from helpers.window_oracles import explicit_padding, windows
-from helpers.device import assert_allclose, assert_array_equal
+from helpers.device import assert_allclose, assert_array_equal, host
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -140,6 +140,89 @@ def test_inputs_are_not_mutated():
     for pool in (maxpool, avgpool):
         dlfeval(lambda x: dlgradient(dlsum(pool(x, 2, Padding="same"), "all"), x), dlarray(data, "SSCB"))
     assert_array_equal(data, copy)
+
+
+# -- windows that tile the image: a reshape of the buffer instead of im2col's rows -------------
+
+@pytest.mark.parametrize("shape, poolsize, kwargs, tiles", [
+    ((4, 6), 2, dict(Stride=2), True),
+    ((6, 6), [3, 2], dict(Stride=[3, 2]), True),
+    ((4, 6), "global", {}, True),  # one window: the stride does not matter
+    ((2, 6), [2, 3], dict(Stride=[1, 3]), True),
+    ((4, 6), 2, {}, False),  # stride 1: windows overlap
+    ((5, 6), 2, dict(Stride=2), False),  # a row left over
+    ((4, 6), 2, dict(Stride=2, Padding=1), False),
+    ((4, 6), 2, dict(Stride=3), False),  # gaps between windows
+])
+def test_which_windows_tile_the_image(shape, poolsize, kwargs, tiles):
+    from minidl.ops import pool
+    x = dlarray(np.zeros(shape + (2, 3)), "SSCB")
+    _, window, _ = pool._pooling_input(x, poolsize, kwargs.get("Stride", 1), kwargs.get("Padding", 0), None, "maxpool")
+    assert (pool._tiles(x, window) is not None) == tiles
+
+
+def _without_tiles(monkeypatch, fn):
+    from minidl.ops import pool
+    with monkeypatch.context() as m:
+        m.setattr(pool, "_tiles", lambda x, window: None)
+        return fn()
+
+
+TILED = [(lambda x: maxpool(x, 2, Stride=2), "max"), (lambda x: maxpool(x, [3, 1], Stride=[3, 1]), "max"),
+         (lambda x: avgpool(x, 2, Stride=2), "avg"), (lambda x: avgpool(x, 2, Stride=2, PaddingValue="mean"), "avg"),
+         (lambda x: maxpool(x, "global"), "max"), (lambda x: avgpool(x, "global"), "avg")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("pool, kind", TILED)
+def test_tiled_pooling_matches_the_oracle_and_the_general_path(monkeypatch, pool, kind, dtype):
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((6, 4, 3, 2)).astype(dtype)
+    data[0, 0, 0, 0] = data[1, 1, 0, 0] = data[0:2, 0:2, 0, 0].max() + 1  # a tie inside one 2x2 tile
+    data[2, 2, 1, 1] = np.nan  # a NaN wins its window
+    x = dlarray(data, "SSCB")
+    r = rng.standard_normal(extractdata(pool(x)).shape).astype(dtype)
+
+    def run(x):
+        y = pool(x)
+        return y, dlgradient(dlsum(y * dlarray(r, "SSCB"), "all"), x)
+    tiled = dlfeval(run, x)
+    general = _without_tiles(monkeypatch, lambda: dlfeval(run, x))
+    assert tiled[0].fmt == "SSCB" and tiled[0].dtype == dtype and tiled[1].dtype == dtype
+    if kind == "max":  # the same element of each window, the same bits
+        assert_array_equal(extractdata(tiled[0]), extractdata(general[0]))
+        assert_array_equal(extractdata(tiled[1]), extractdata(general[1]))
+    else:
+        tol = 1e-6 if dtype == np.float32 else 1e-12
+        assert_allclose(extractdata(tiled[0]), extractdata(general[0]), rtol=tol, atol=tol)
+        assert_allclose(extractdata(tiled[1]), extractdata(general[1]), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("fill", ["ties", "nan"])
+def test_first_maximum_of_large_tiles(monkeypatch, fill):
+    """Global max pooling over 25 pixels (the argmax branch of the mask) puts the gradient on the
+    first maximum (or first NaN) in column-major order, as the general path does."""
+    data = np.zeros((5, 5, 2, 2))
+    data[3, 1, 0, 0] = data[1, 3, 0, 0] = 2.0  # column-major: (3, 1) comes first
+    if fill == "nan":
+        data[4, 2, 1, 1] = data[0, 4, 1, 1] = np.nan  # (4, 2) comes first
+    x = dlarray(data, "SSCB")
+
+    def run(x):
+        return dlgradient(dlsum(maxpool(x, "global"), "all"), x)
+    grad = host(extractdata(dlfeval(run, x)))
+    assert grad[3, 1, 0, 0] == 1 and grad[:, :, 0, 0].sum() == 1
+    assert grad[0, 0, 0, 1] == 1 and grad[:, :, 0, 1].sum() == 1  # all zeros: the first pixel
+    if fill == "nan":
+        assert grad[4, 2, 1, 1] == 1 and grad[:, :, 1, 1].sum() == 1
+    assert_array_equal(grad, extractdata(_without_tiles(monkeypatch, lambda: dlfeval(run, x))))
+
+
+def test_tiled_pooling_gradients_of_gradients():
+    x = dlarray(np.random.default_rng(6).standard_normal((4, 6, 2, 2)), "SSCB")
+    for pool in (lambda x: maxpool(x, 2, Stride=2), lambda x: avgpool(x, [2, 3], Stride=[2, 3])):
+        gradcheck(pool, x)
+        gradgradcheck(lambda x: tanh(pool(tanh(x))), x)
 
 
 # -- bad input ------------------------------------------------------------------------------
