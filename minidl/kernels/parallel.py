@@ -130,8 +130,10 @@ def split(fn, n, elements=None):
     every range itself.
     """
     global _pool
+    if (n if elements is None else elements) <= GRAIN or n == 1:
+        return [fn(0, n)]  # one range (what ranges() gives), without building it
     parts = ranges(n, elements)
-    if _threads == 1 or len(parts) == 1 or getattr(_local, "inside", False):
+    if _threads == 1 or getattr(_local, "inside", False):
         return [fn(a, b) for a, b in parts]
     if _pool is None:
         _pool = _Pool(_threads - 1)
