@@ -148,3 +148,14 @@ def test_long_rows_regroup_channel_last_data():
     assert rows.shape == (96 * 5 // k, 3 * k) and np.shares_memory(rows, x) and k > 1
     np.testing.assert_array_equal((rows - expand(np.array([0, 1, 2], np.float32))).reshape(x.shape),
                                   x - np.array([0, 1, 2], np.float32)[:, None])
+
+
+@settings(max_examples=20)
+@given(A=st.integers(1, 700), C=st.integers(1, 7), B=st.sampled_from([1, 1, 3]), seed=st.integers(0, 2**32 - 1))
+def test_batchnorm_inference_kernel_is_the_composed_expression(small_grain, A, C, B, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((A, C, B)).astype(np.float32)
+    mean, factor, offset = (rng.standard_normal(C).astype(np.float32) for _ in range(3))
+    got = each_thread_count(lambda: batchnorm.normalize(x, mean, factor, offset))
+    assert_identical(got[0], got[1])
+    np.testing.assert_array_equal(got[1], (x - mean[:, None]) * factor[:, None] + offset[:, None], strict=True)
