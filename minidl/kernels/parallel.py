@@ -1,21 +1,28 @@
 """Both cores for large NumPy passes: a small thread pool that splits work along rows.
 
 NumPy runs an elementwise pass (a ufunc, a reduction, einsum) on one core but releases the GIL
-inside it, so two threads working on two halves of an array run at the same time. ``split`` cuts
-``range(n)`` into contiguous ranges fixed by ``n`` alone (never by timing), runs ``fn(start, stop)``
-on them from the pool's workers and the calling thread (which takes ranges too, so a worker that
-the operating system has not scheduled costs nothing but its share), and returns the results in
-range order. Callers combine them in that order, so a split reduction is deterministic; the
-kernels split only along axes whose elements are computed independently (elementwise passes, the
-columns of a column sum), which makes the results bit-identical to one call on the whole array.
+inside it, so two threads working on two parts of an array run at the same time.
+``split(fn, n, elements)`` cuts ``range(n)`` into contiguous ranges fixed by the sizes alone (never
+by timing), runs ``fn(start, stop)`` on them from the pool's workers and the calling thread (which
+takes ranges too, so ranges a worker never picks up are done by the caller), and returns the
+results in range order. Callers combine them in that order, so a split reduction is
+deterministic; the kernels split only along axes whose elements are computed independently
+(elementwise passes, the columns of a column sum), which makes their results bit-identical to
+one call on the whole array. ``ufunc(op, *args, out=out)`` splits one ufunc call along axis 0.
 
 The ranges (about GRAIN elements each) double as cache blocking: a kernel that makes several
-passes over one range finds it still in the core's cache. Only NumPy arrays are split (CuPy and
-other arrays make one call), and a split inside a running split runs on the calling thread.
+passes over one range finds it still in the core's cache; they are the same with the pool off.
+Only NumPy arrays are split (CuPy and other arrays make one call), and a split inside a running
+split runs on the calling thread.
 
 Switch: the environment variable MINIDL_THREADS (read when minidl is imported; 1 = no pool) or
 :func:`set_threads` at run time; without either, DEFAULT threads. Nothing depends on the pool for
-correctness.
+correctness. DEFAULT is 1 by measurement: on the shared 2-core build machine (other processes
+busy, load 1.5-2.7), alternating in one process, 2 threads did not make a digits train or taylor
+step faster at best (min of 7 rounds: train 98.7 ms with 1 thread, 109.8 ms with 2; taylor 74.5
+and 74.6) and made medians up to 1.4x slower: GEMM already runs on both cores through OpenBLAS,
+the elementwise passes are memory-bound, and a worker the OS deschedules in the middle of a range
+makes the caller wait for it.
 """
 import itertools
 import os
@@ -24,7 +31,7 @@ import threading
 
 import numpy as np
 
-DEFAULT = 1  # threads without MINIDL_THREADS: chosen by benchmarks/bench_digits.py (see the docstring)
+DEFAULT = 1  # threads without MINIDL_THREADS (measured: see the module docstring)
 GRAIN = 1 << 18  # elements per range: a few arrays' ranges stay in a core's L2 cache between passes
 
 _local = threading.local()  # .inside: this thread is running ranges of a split
