@@ -1,4 +1,4 @@
-"""Fused batch-norm training pass: per-channel statistics with the apply, and the closed-form backward.
+"""Fused batch-norm passes: training statistics with the apply, the closed-form backward, the inference apply.
 
 The kernels work on (A, C, B) C-contiguous arrays: the data's axes in memory order with the
 channel axis in the middle (:class:`Rows` makes them), so the per-channel statistics are sums
@@ -8,6 +8,10 @@ over axes 0 and 2 and the outputs keep the input's memory layout (for conv outpu
     forward:  y = x_hat*scale + offset, with the mean and biased variance of each channel
     backward: dx = inv_std/M * (M*dy*scale - sum(dy*scale) - x_hat*sum(dy*scale*x_hat)),
               dscale = sum(dy*x_hat), doffset = sum(dy)
+    inference (:func:`normalize`): y = (x - mean)*factor + offset
+
+The NumPy versions run their elementwise passes on long-row views (:func:`_long_rows`) one
+cache-sized range at a time (minidl.kernels.parallel, which may also spread the ranges over threads).
 """
 import math
 from functools import cache
