@@ -4,7 +4,7 @@ Batch norm's statistics and gradients and the conv bias gradient sum (A, C) rows
 """
 import numpy as np
 
-from . import dispatch
+from . import dispatch, parallel
 
 
 def channel_sums(a, b=None):
@@ -52,5 +52,13 @@ def _folded_sums(a, b):
 
 
 def _column_sums(a, b):
-    """Sums over axis 0 of a 2-D ``a``, or of ``a*b`` (einsum reads both without writing the product)."""
-    return a.sum(axis=0) if b is None else np.einsum("ij,ij->j", a, b)
+    """Sums over axis 0 of a 2-D ``a``, or of ``a*b`` (einsum reads both without writing the product).
+
+    Columns are independent sums, so splitting them among threads changes no result.
+    """
+    out = np.empty(a.shape[1], a.dtype if b is None else np.result_type(a, b))
+    if b is None:
+        parallel.split(lambda s, e: np.add.reduce(a[:, s:e], axis=0, out=out[s:e]), a.shape[1], a.size)
+    else:
+        parallel.split(lambda s, e: np.einsum("ij,ij->j", a[:, s:e], b[:, s:e], out=out[s:e]), a.shape[1], a.size)
+    return out

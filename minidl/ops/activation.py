@@ -1,10 +1,11 @@
 """Activations: relu, leakyrelu, sigmoid, softmax (over the channel dimension)."""
 from .. import validate
 from .._namevalue import namevalue
-from ..autodiff.trace import record
+from ..autodiff.trace import is_recording, record
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..formats import find_dims, parse_format
+from ..kernels import relu as relu_kernels
 from ._util import constant, require_dlarray
 from .reduce import sum_over
 
@@ -12,10 +13,14 @@ from .reduce import sum_over
 def relu(X):
     """max(X, 0); the derivative at 0 is taken as 0."""
     validate.floating(require_dlarray(X, "X"), "X", where="relu")
-    xp = array_module(X.data)
     # The mask is built only if a gradient is asked for, so predict pays for one pass.
-    return record(dlarray._wrap(xp.maximum(X.data, 0), X.fmt), (X,),
-                  lambda g: (g * constant((X.data > 0).astype(X.dtype), X.fmt),))
+    return record(dlarray._wrap(relu_kernels.forward(X.data), X.fmt), (X,), lambda g: (_relu_gradient(g, X),))
+
+
+def _relu_gradient(g, X):
+    if is_recording() or g.dtype != X.dtype:  # differentiated again, or mixed types: g times a constant mask
+        return g * constant((X.data > 0).astype(X.dtype), X.fmt)
+    return constant(relu_kernels.backward(g.data, X.data), X.fmt)
 
 
 def leakyrelu(X, scaleFactor=0.01):

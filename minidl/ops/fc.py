@@ -2,6 +2,9 @@
 import math
 
 from .. import validate
+from ..autodiff.trace import record
+from ..backend import array_module
+from ..dlarray import dlarray
 from ._util import as_dlarray
 from .matmul import mtimes
 from .norm import as_vector, checked_input
@@ -31,10 +34,28 @@ def fullyconnect(X, weights, bias):
                          f"(format {X.fmt!r}); got {W.shape[1]} (weights size {W.shape})")
     out_size = W.shape[0]
     b = as_vector(bias, out_size, X, "bias", "one per output of weights")
-    # Reversing the S and C axes turns MATLAB's column-major flattening into a row-major reshape.
     kept = X.shape[channel + 1:]
+    if len(kept) == 1 and X.data.strides[-1] == max(X.data.strides):
+        return _rows_first(X, W, b, channel)
+    # Reversing the S and C axes turns MATLAB's column-major flattening into a row-major reshape.
     flipped = transpose_raw(X, tuple(range(channel, -1, -1)) + tuple(range(channel + 1, X.ndim)), "") \
         if channel else relabel(X, "")
     columns = reshape_raw(flipped, (in_size, math.prod(kept)), "")
     Y = mtimes(relabel(W, ""), columns) + reshape_raw(b, (out_size, 1), "")
     return reshape_raw(Y, (out_size,) + kept, "C" + X.fmt[channel + 1:])
+
+
+def _rows_first(X, W, b, channel):
+    """The product for X whose batch axis is outermost in memory (channel-last conv outputs): one row per
+    observation, flattened in memory order, against the weights' columns permuted to that order (a copy
+    of the small weight matrix instead of the activations; the input gradient comes back in X's layout)."""
+    out_size, N = W.shape[0], X.shape[-1]
+    memory = sorted(range(channel + 1), key=lambda a: -X.data.strides[a])  # S and C axes in memory order
+    rows = reshape_raw(transpose_raw(X, (channel + 1, *memory), ""), (N, W.shape[1]), "")
+    # W's columns in MATLAB's order are the row-major flattening of X's S and C axes reversed.
+    per_axis = reshape_raw(relabel(W, ""), (out_size, *X.shape[channel::-1]), "")
+    W_rows = reshape_raw(transpose_raw(per_axis, (0, *(channel - a + 1 for a in memory)), ""), W.shape, "")
+    Y = mtimes(rows, transpose_raw(W_rows, (1, 0), "")) + reshape_raw(b, (1, out_size), "")
+    # Y comes back in the plain path's row-major layout, so what follows (losses) sums in the same order.
+    Y = transpose_raw(Y, (1, 0), "C" + X.fmt[-1])
+    return record(dlarray._wrap(array_module(Y.data).ascontiguousarray(Y.data), Y.fmt), (Y,), lambda g: (g,))

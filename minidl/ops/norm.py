@@ -100,11 +100,16 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     if trainedMean is None:
         Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps)
         return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
-    scale, shift = _per_channel(scale, X, channel), _per_channel(shift, X, channel)
-    mean = _per_channel(as_vector(trainedMean, C, X, "trainedMean", "one per channel of X"), X, channel)
-    var = _per_channel(as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X"), X, channel)
+    mean = as_vector(trainedMean, C, X, "trainedMean", "one per channel of X")
+    var = as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X")
     # Folding scale into 1/sqrt(var + eps) on the small per-channel arrays saves a pass over X.
-    return (X - mean) * (scale / sqrt(var + eps)) + shift
+    factor = scale / sqrt(var + eps)
+    if not is_recording() and all(v.dtype == X.dtype for v in (factor, shift, mean)):
+        layout = kernels.Rows(X.data, channel)  # nothing to differentiate: one fused pass
+        y = kernels.normalize(layout.rows(X.data), mean.data, factor.data, shift.data)
+        return dlarray._wrap(layout.restore(y), X.fmt)
+    return ((X - _per_channel(mean, X, channel)) * _per_channel(factor, X, channel)
+            + _per_channel(shift, X, channel))
 
 
 def _batchnorm_training(X, scale, shift, channel, eps):

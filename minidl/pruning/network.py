@@ -202,14 +202,19 @@ def updateScore(prunableNet, pruningActivations, pruningGradients):
         if a.fmt != fmt or any(m != n for m, n, d in zip(a.shape, shape, fmt) if d != "B"):
             raise ValueError(f"pruningActivations entry for {name!r} has size {a.shape} format {a.fmt!r}, but "
                              f"the network produces {_per_observation(shape, fmt)} per observation there")
+    scores = {}
+    for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
+        scores[name] = batch_score(a, g)
+        if np.isfinite(scores[name]).all():  # NaN or Inf in a or g always reaches the float64 score
+            continue
         for argname, value in (("pruningActivations", a), ("pruningGradients", g)):
             if not bool(array_module(value.data).isfinite(value.data).all()):
                 raise ValueError(f"{argname} entry for {name!r} contains NaN or Inf; nothing was scored "
                                  "(check the input mini-batch and the loss for divergence)")
     sums = dict(prunableNet._score_sum)
-    for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
+    for name in prunableNet._prunable_layers:
         group = prunableNet._analysis.group_of[name]
-        sums[group] = sums[group] + batch_score(a, g)
+        sums[group] = sums[group] + scores[name]
     return prunableNet._replace(score_sum=sums, score_count=prunableNet._score_count + 1)
 
 

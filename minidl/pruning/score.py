@@ -10,6 +10,7 @@ It uses only the product a*g, so swapping the two arguments gives the same score
 averaged; at ranking time each group's scores are divided by their L2 norm so one
 global ranking works across layers.
 """
+import math
 from fractions import Fraction
 from math import ceil
 
@@ -31,12 +32,19 @@ def min_keep(num_filters):
 
 
 def batch_score(activation, gradient):
-    """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector."""
+    """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector.
+
+    einsum multiplies and sums in float64 as it goes (float32 products are exact in float64), so
+    the score is the float64 computation without float64 copies of the maps, in any memory layout.
+    """
     fmt = activation.fmt
-    product = activation.data.astype(np.float64) * gradient.data.astype(np.float64)
-    others = tuple(i for i, label in enumerate(fmt) if label not in "CB")
-    per_example = array_module(product).abs(product.mean(axis=others) if others else product)
-    # What is left is (C, B) in canonical order, or (C,) without a batch dimension.
+    axes = "abcdefghijklmnopqrstuvwxyz"[:len(fmt)]
+    kept = "".join(axis for axis, label in zip(axes, fmt) if label in "CB")  # C before B in canonical order
+    xp = array_module(activation.data)
+    sums = xp.einsum(f"{axes},{axes}->{kept}", activation.data, gradient.data, dtype=xp.float64)
+    count = math.prod(n for n, label in zip(activation.shape, fmt) if label not in "CB")
+    per_example = xp.abs(sums / count)
+    # What is left is (C, B), or (C,) without a batch dimension.
     score = per_example.mean(axis=1) if "B" in fmt else per_example
     return to_device(score, "cpu")
 

@@ -128,3 +128,38 @@ def test_bad_inputs():
         fullyconnect(dlarray(np.ones((2, 2, 3, 0)), "SSCB"), W, b)
     with pytest.raises(TypeError):
         fullyconnect(X, W, b, Bias=b)
+
+
+def _batch_outermost(x):
+    """x's values in a buffer whose memory order is B, then the other axes shuffled (conv outputs are B, S, S, C)."""
+    order = (x.ndim - 1, *np.random.default_rng(x.size).permutation(x.ndim - 1))
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+
+
+@pytest.mark.host_only("compares the NumPy strides of a hand-made host view; the rows-first product itself runs on "
+                       "the stand-in in every network test where a convolution's output feeds fullyconnect")
+@settings(max_examples=25, deadline=None)
+@given(cases())
+def test_batch_outermost_layout_matches_oracle_and_keeps_the_layout_in_the_gradient(case):
+    fmt, x, W, b = case
+    if fmt.endswith("T"):
+        return  # only a trailing B takes the rows-first product
+    view = _batch_outermost(x)
+    X = dlarray._wrap(view, fmt)
+    Y = fullyconnect(X, W, b)
+    assert Y.fmt == "C" + fmt[-1]
+    np.testing.assert_allclose(Y.data, oracle_fullyconnect(x, fmt, W, b.ravel()), rtol=1e-12, atol=1e-12)
+
+    def grads(x_, w, c):
+        return dlgradient(dlsum(fullyconnect(x_, w, c) ** 2, "all"), x_, w, c)
+
+    fast = dlfeval(grads, X, dlarray(W), dlarray(b))
+    plain = dlfeval(grads, dlarray(x, fmt), dlarray(W), dlarray(b))  # the path test_gradients checks
+    for got, want in zip(fast, plain):
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
+    if x.shape[-1] > 1:  # (with one observation any layout has B outermost, and the plain path may run)
+        assert _memory_order(fast[0].data) == _memory_order(view)  # what the next kernels expect, no transposes
+
+
+def _memory_order(a):
+    return [k for k in np.argsort(a.strides, kind="stable") if a.shape[k] > 1]

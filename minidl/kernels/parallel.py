@@ -1,0 +1,187 @@
+"""Both cores for large NumPy passes: a small thread pool that splits work along rows.
+
+NumPy runs an elementwise pass (a ufunc, a reduction, einsum) on one core but releases the GIL
+inside it, so two threads working on two parts of an array run at the same time.
+``split(fn, n, elements)`` cuts ``range(n)`` into contiguous ranges fixed by the sizes alone (never
+by timing), runs ``fn(start, stop)`` on them from the pool's workers and the calling thread (which
+takes ranges too, so ranges a worker never picks up are done by the caller), and returns the
+results in range order. Callers combine them in that order, so a split reduction is
+deterministic; the kernels split only along axes whose elements are computed independently
+(elementwise passes, the columns of a column sum), which makes their results bit-identical to
+one call on the whole array. ``ufunc(op, *args, out=out)`` splits one ufunc call along axis 0.
+
+The ranges (about GRAIN elements each) double as cache blocking: a kernel that makes several
+passes over one range finds it still in the core's cache; they are the same with the pool off.
+Only NumPy arrays are split (CuPy and other arrays make one call), and a split inside a running
+split runs on the calling thread.
+
+Switch: the environment variable MINIDL_THREADS (read when minidl is imported; 1 = no pool) or
+:func:`set_threads` at run time; without either, DEFAULT threads. Nothing depends on the pool for
+correctness. DEFAULT is 1 by measurement: on the shared 2-core build machine (other processes
+busy, load 1.5-2.7), alternating in one process, 2 threads did not make a digits train or taylor
+step faster at best (min of 7 rounds: train 98.7 ms with 1 thread, 109.8 ms with 2; taylor 74.5
+and 74.6) and made medians up to 1.4x slower: GEMM already runs on both cores through OpenBLAS,
+the elementwise passes are memory-bound, and a worker the OS deschedules in the middle of a range
+makes the caller wait for it.
+"""
+import itertools
+import os
+import queue
+import threading
+
+import numpy as np
+
+DEFAULT = 1  # threads without MINIDL_THREADS (measured: see the module docstring)
+GRAIN = 1 << 18  # elements per range: a few arrays' ranges stay in a core's L2 cache between passes
+
+_local = threading.local()  # .inside: this thread is running ranges of a split
+
+
+class _Pool:
+    def __init__(self, workers):
+        self.tasks = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._serve, daemon=True, name=f"minidl-parallel-{k}")
+                        for k in range(workers)]
+        for thread in self.threads:
+            thread.start()
+
+    def _serve(self):
+        _local.inside = True
+        while True:
+            job = self.tasks.get()
+            if job is None:
+                return
+            job()
+
+    def close(self):
+        for _ in self.threads:
+            self.tasks.put(None)
+
+
+class _Job:
+    """Ranges handed out one at a time to whichever thread asks first."""
+
+    def __init__(self, fn, ranges):
+        self.fn, self.ranges = fn, ranges
+        self.results = [None] * len(ranges)
+        self.error = None
+        self.claims = itertools.count()  # next() is atomic under the GIL
+        self.left = len(ranges)
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def __call__(self):
+        for i in self.claims:
+            if i >= len(self.ranges):
+                return
+            try:
+                self.results[i] = self.fn(*self.ranges[i])
+            except BaseException as err:  # re-raised in the caller
+                self.error = err
+            with self.lock:
+                self.left -= 1
+                if self.left == 0:
+                    self.done.set()
+
+
+def _default_threads():
+    """MINIDL_THREADS if set (a positive integer), else DEFAULT (see the module docstring)."""
+    given = os.environ.get("MINIDL_THREADS", "").strip()
+    if not given:
+        return DEFAULT
+    if not given.isdigit() or int(given) < 1:
+        raise ValueError(f"MINIDL_THREADS must be a positive integer (1 switches the thread pool off); got {given!r}")
+    return int(given)
+
+
+_pool = None
+
+
+_threads = _default_threads()
+
+
+def threads():
+    """How many threads a split uses now (1: no pool)."""
+    return _threads
+
+
+def set_threads(n):
+    """Use ``n`` threads for large passes (1 switches the pool off); returns the previous count."""
+    global _threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_threads: n must be a positive integer; got {n!r}")
+    previous = _threads
+    if _pool is not None and len(_pool.threads) != n - 1:
+        _pool.close()
+        _pool = None
+    _threads = n
+    return previous
+
+
+def ranges(n, elements=None):
+    """Contiguous (start, stop) ranges covering range(n), about GRAIN of ``elements`` (default n) each.
+
+    They depend on n and elements only: the same ranges with any thread count.
+    """
+    parts = max(1, min(n, -(-(n if elements is None else elements) // GRAIN)))
+    q, r = divmod(n, parts)
+    bounds = [k * q + min(k, r) for k in range(parts + 1)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def split(fn, n, elements=None):
+    """``[fn(start, stop) for start, stop in ranges(n, elements)]``, the ranges shared among the threads.
+
+    ``elements`` is the size of the work in array elements (default n). Results come back in
+    range order. With one thread, one range, or inside another split, the calling thread runs
+    every range itself.
+    """
+    global _pool
+    if (n if elements is None else elements) <= GRAIN or n == 1:
+        return [fn(0, n)]  # one range (what ranges() gives), without building it
+    parts = ranges(n, elements)
+    if _threads == 1 or getattr(_local, "inside", False):
+        return [fn(a, b) for a, b in parts]
+    if _pool is None:
+        _pool = _Pool(_threads - 1)
+    job = _Job(fn, parts)
+    for _ in _pool.threads:
+        _pool.tasks.put(job)
+    _local.inside = True
+    try:
+        job()
+    finally:
+        _local.inside = False
+    job.done.wait()
+    if job.error is not None:
+        raise job.error
+    return job.results
+
+
+def is_numpy(*arrays):
+    return all(type(a) is np.ndarray or np.isscalar(a) for a in arrays)
+
+
+def ufunc(op, *args, out):
+    """``op(*args, out=out)`` for a NumPy ufunc, split along axis 0 of ``out``.
+
+    Operands have out's shape or broadcast against it from a lower rank (per-channel vectors).
+    CuPy (or any non-NumPy) arrays and small arrays make one ordinary call.
+    """
+    if out.ndim == 0 or not is_numpy(out, *args):
+        return op(*args, out=out)
+    n = out.shape[0]
+
+    def rows(a, start, stop):
+        return a[start:stop] if np.ndim(a) == out.ndim and np.shape(a)[0] == n else a
+
+    split(lambda start, stop: op(*(rows(a, start, stop) for a in args), out=out[start:stop]), n, out.size)
+    return out
+
+
+def memory_order(a):
+    """``a`` as a 1-D view in memory order if its elements fill one contiguous block (axes in any order), else None."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    view = a.transpose(sorted(range(a.ndim), key=lambda k: -a.strides[k]))
+    return view.reshape(-1) if view.flags.c_contiguous else None

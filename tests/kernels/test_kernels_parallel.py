@@ -1,0 +1,161 @@
+"""The thread pool of minidl.kernels.parallel and the kernels that split their passes with it.
+
+Every kernel runs with the pool off (1 thread) and on (2 threads) and must give bit-identical
+results; a tiny GRAIN makes small arrays split into many ranges, so the splitting is exercised
+without large arrays. The values themselves are checked against plain NumPy expressions and the
+closed forms in float64.
+"""
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.threads import assert_identical, each_thread_count, small_grain  # noqa: F401  (fixture)
+
+from minidl.kernels import batchnorm, parallel
+
+
+@given(n=st.integers(1, 5000), elements=st.integers(1, 10**6))
+def test_ranges_cover_in_order_and_depend_only_on_the_sizes(n, elements):
+    parts = parallel.ranges(n, elements)
+    assert parts[0][0] == 0 and parts[-1][1] == n
+    assert all(a < b for a, b in parts) and all(p[1] == q[0] for p, q in zip(parts, parts[1:]))
+    sizes = [b - a for a, b in parts]
+    assert max(sizes) - min(sizes) <= 1
+    assert len(parts) == max(1, min(n, -(-elements // parallel.GRAIN)))
+
+
+def test_split_returns_results_in_range_order_on_both_threads(small_grain):
+    seen = set()
+
+    def part(start, stop):
+        seen.add(threading.get_ident())
+        return list(range(start, stop))
+
+    for _ in range(20):  # the worker is asked every time; it takes ranges when it is scheduled in time
+        results = parallel.split(part, 1000)
+        assert [i for r in results for i in r] == list(range(1000))
+    assert threading.get_ident() in seen
+    assert len(parallel.ranges(1000)) == len(results) == 16
+
+
+def test_split_raises_what_a_range_raised_and_keeps_working(small_grain):
+    def part(start, stop):
+        if start == 0:
+            raise KeyError("first range")
+        return stop
+
+    with pytest.raises(KeyError, match="first range"):
+        parallel.split(part, 500)
+    assert parallel.split(lambda a, b: b - a, 500) == [b - a for a, b in parallel.ranges(500)]
+
+
+def test_nested_split_runs_on_the_calling_thread(small_grain):
+    def outer(start, stop):
+        return sum(parallel.split(lambda a, b: b - a, (stop - start) * 100))
+
+    assert sum(parallel.split(outer, 640)) == 64000
+
+
+def test_set_threads_and_environment_checks(monkeypatch):
+    previous = parallel.set_threads(3)
+    try:
+        assert parallel.threads() == 3
+        assert parallel.split(lambda a, b: (a, b), 10) == [(0, 10)]  # one range: no hand-off
+    finally:
+        parallel.set_threads(previous)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            parallel.set_threads(bad)
+    monkeypatch.setenv("MINIDL_THREADS", "two")
+    with pytest.raises(ValueError, match="MINIDL_THREADS"):
+        parallel._default_threads()
+    monkeypatch.setenv("MINIDL_THREADS", "2")
+    assert parallel._default_threads() == 2
+    monkeypatch.delenv("MINIDL_THREADS")
+    assert parallel._default_threads() == parallel.DEFAULT
+
+
+@settings(max_examples=25)
+@given(rows=st.integers(1, 300), cols=st.integers(1, 9), seed=st.integers(0, 2**32 - 1))
+def test_ufunc_split_equals_one_call(small_grain, rows, cols, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((rows, cols)).astype(np.float32)
+    v = rng.standard_normal(cols).astype(np.float32)
+    for op, args in ((np.subtract, (a, v)), (np.multiply, (a, a)), (np.maximum, (a, np.float32(0)))):
+        got = each_thread_count(lambda: parallel.ufunc(op, *args, out=np.empty_like(a)))
+        assert_identical(got[0], got[1])
+        np.testing.assert_array_equal(got[1], op(*args), strict=True)
+
+
+def test_memory_order_views():
+    buffer = np.arange(24.0).reshape(2, 3, 4)
+    view = buffer.transpose(2, 0, 1)
+    flat = parallel.memory_order(view)
+    assert np.shares_memory(flat, buffer)
+    np.testing.assert_array_equal(flat, buffer.ravel())
+    assert parallel.memory_order(buffer[:, :, ::2]) is None  # not one contiguous block
+
+
+# -- batch norm ---------------------------------------------------------------
+
+def closed_form(x, dy, scale, offset, eps):
+    """Batch norm forward and backward in float64 by formula, over axes 0 and 2 of (A, C, B) arrays."""
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    mu = x.mean(axis=(0, 2), keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=(0, 2), keepdims=True)
+    inv_std = 1 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    s = scale.astype(np.float64)[:, None]
+    M = x.shape[0] * x.shape[2]
+    dx = inv_std / M * (M * dy * s - (dy * s).sum(axis=(0, 2), keepdims=True)
+                        - xhat * (dy * s * xhat).sum(axis=(0, 2), keepdims=True))
+    return xhat * s + offset[:, None], mu.ravel(), var.ravel(), dx, (dy * xhat).sum(axis=(0, 2)), dy.sum(axis=(0, 2))
+
+
+@settings(max_examples=30)
+@given(A=st.integers(1, 700), C=st.integers(1, 7), B=st.sampled_from([1, 1, 2, 5]), seed=st.integers(0, 2**32 - 1))
+def test_batchnorm_kernels_split_identically_and_match_the_closed_form(small_grain, A, C, B, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((A, C, B)) * 3 + 2).astype(np.float32)
+    dy = rng.standard_normal((A, C, B)).astype(np.float32)
+    scale, offset = rng.standard_normal(C).astype(np.float32), rng.standard_normal(C).astype(np.float32)
+
+    def both():
+        y, mean, var, saved = batchnorm.forward(x, scale, offset, 1e-5)
+        return (y, mean, var) + tuple(batchnorm.backward(dy, scale, saved))
+
+    got = each_thread_count(both)
+    assert_identical(got[0], got[1])
+    y, mean, var, dx, dscale, doffset = got[1]
+    want = closed_form(x, dy, scale, offset, 1e-5)
+    spread = np.sqrt(want[2]) + 1e-3
+    np.testing.assert_allclose(y, want[0], rtol=1e-5, atol=1e-5 * np.max(np.abs(want[0])))
+    np.testing.assert_allclose(mean, want[1], rtol=1e-5, atol=1e-6 * np.max(np.abs(x)))
+    np.testing.assert_allclose(var, want[2], rtol=1e-4, atol=1e-6 * np.max(x ** 2))
+    bound = np.max(np.abs(scale) / spread) * np.max(np.abs(dy)) * 1e-4
+    np.testing.assert_allclose(dx, want[3], rtol=1e-4, atol=bound)
+    np.testing.assert_allclose(dscale, want[4], rtol=1e-4, atol=1e-5 * A * B * np.max(np.abs(dy)))
+    np.testing.assert_allclose(doffset, want[5], rtol=1e-4, atol=1e-5 * A * B * np.max(np.abs(dy)))
+
+
+def test_long_rows_regroup_channel_last_data():
+    x = np.arange(96 * 5 * 3, dtype=np.float32).reshape(96 * 5, 3, 1)
+    rows, expand = batchnorm._long_rows(x)
+    k = batchnorm._repeats(96 * 5, 3)
+    assert rows.shape == (96 * 5 // k, 3 * k) and np.shares_memory(rows, x) and k > 1
+    np.testing.assert_array_equal((rows - expand(np.array([0, 1, 2], np.float32))).reshape(x.shape),
+                                  x - np.array([0, 1, 2], np.float32)[:, None])
+
+
+@settings(max_examples=20)
+@given(A=st.integers(1, 700), C=st.integers(1, 7), B=st.sampled_from([1, 1, 3]), seed=st.integers(0, 2**32 - 1))
+def test_batchnorm_inference_kernel_is_the_composed_expression(small_grain, A, C, B, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((A, C, B)).astype(np.float32)
+    mean, factor, offset = (rng.standard_normal(C).astype(np.float32) for _ in range(3))
+    got = each_thread_count(lambda: batchnorm.normalize(x, mean, factor, offset))
+    assert_identical(got[0], got[1])
+    np.testing.assert_array_equal(got[1], (x - mean[:, None]) * factor[:, None] + offset[:, None], strict=True)

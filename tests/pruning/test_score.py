@@ -1,0 +1,40 @@
+"""batch_score (the Taylor score of one mini-batch) against a float64 loop over filters and observations."""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minidl import dlarray
+from minidl.pruning.score import batch_score
+
+
+def loop_score(a, g, fmt):
+    """mean over observations of |mean over the other positions of a*g|, per filter, in float64."""
+    a, g = a.astype(np.float64), g.astype(np.float64)
+    c = fmt.index("C")
+    a, g = np.moveaxis(a, c, 0), np.moveaxis(g, c, 0)
+    if "B" not in fmt:
+        return np.abs([np.mean(a[f] * g[f]) for f in range(a.shape[0])])
+    b = fmt.index("B") - 1  # after moving C to the front (C comes before B)
+    a, g = np.moveaxis(a, b + 1, 1), np.moveaxis(g, b + 1, 1)
+    return np.array([np.mean([abs(np.mean(a[f, n] * g[f, n])) for n in range(a.shape[1])])
+                     for f in range(a.shape[0])])
+
+
+@settings(max_examples=40)
+@given(fmt=st.sampled_from(["SSCB", "SCB", "CB", "SSC", "SSCBT"]), data=st.data())
+def test_batch_score_matches_the_float64_loop_in_any_layout(fmt, data):
+    shape = tuple(data.draw(st.integers(1, 5)) for _ in fmt)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    order = data.draw(st.permutations(range(len(fmt))))
+    a = rng.standard_normal(shape).astype(np.float32) * 100
+    g = (rng.standard_normal(shape) * 1e-4).astype(np.float32)
+    # the maps as views of buffers in some memory order (conv outputs are channel-last)
+    in_layout = [np.ascontiguousarray(v.transpose(order)).transpose(np.argsort(order)) for v in (a, g)]
+    got = batch_score(dlarray._wrap(in_layout[0], fmt), dlarray._wrap(in_layout[1], fmt))
+    if fmt == "SSCBT":  # T counts as another position to average over
+        want = np.array([np.mean([abs(np.mean(a[:, :, f, n, :].astype(np.float64) * g[:, :, f, n, :]))
+                                  for n in range(shape[3])]) for f in range(shape[2])])
+    else:
+        want = loop_score(a, g, fmt)
+    assert got.dtype == np.float64 and got.shape == (shape[fmt.index("C")],)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
