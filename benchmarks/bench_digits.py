@@ -430,10 +430,10 @@ def memory_child(name, workload, batch, width, threads):
     print((_status_kib("VmHWM") - before) / 1024)
 
 
-def peak_memory(name, workload, args, threads):
+def peak_memory(name, workload, args, blas_threads, torch_threads):
     out = subprocess.run([sys.executable, __file__, "--memory-child", name, workload, "--batch", str(args.batch),
-                          "--width", str(args.width)], capture_output=True, text=True,
-                         env={**os.environ, "BENCH_THREADS": str(threads)})
+                          "--width", str(args.width), "--torch-threads", str(torch_threads)], capture_output=True,
+                         text=True, env={**os.environ, "BENCH_THREADS": str(blas_threads)})
     if out.returncode:
         return None
     value = out.stdout.strip().splitlines()[-1]
@@ -447,6 +447,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: what OpenBLAS chose); "
                         "1 gives steadier ratios on a loaded machine")
+    parser.add_argument("--torch-threads", type=int, help="torch threads (default: as many as the BLAS uses); "
+                        "with --threads 1 --torch-threads 2 minidl's own threads (kernels/parallel.py) use both cores "
+                        "against torch on both")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--memory-child", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -454,7 +457,8 @@ def main():
     if threads:
         from threadpoolctl import threadpool_limits
         _limits = threadpool_limits(threads, user_api="blas")  # noqa: F841  (kept for the whole run)
-    blas, threads = blas_info()
+    blas, blas_threads = blas_info()
+    threads = args.torch_threads or blas_threads  # torch's; minidl's follow the BLAS (kernels/parallel.py)
     if args.memory_child:
         memory_child(*args.memory_child, args.batch, args.width, threads)
         return
@@ -463,9 +467,11 @@ def main():
     print(f"digits workloads, batch {args.batch}, width {args.width} filters per conv, float32, "
           f"seconds per {IMAGES} images (median of {args.rounds} alternating rounds)")
     print(f"numpy {np.__version__}, BLAS: {blas}")
+    print(f"minidl threads: {os.environ.get('MINIDL_THREADS') or 'automatic'} (minidl/threads.py)")
     if "torch" in frameworks:
         import torch
-        print(f"torch {torch.__version__}, {threads} threads (set to match), {torch.backends.cpu.get_cpu_capability()}")
+        print(f"torch {torch.__version__}, {threads} threads ({'--torch-threads' if args.torch_threads else 'set to match'}), "
+              f"{torch.backends.cpu.get_cpu_capability()}")
     else:
         print("torch not importable: the torch columns are left out")
     env = {k: os.environ[k] for k in os.environ if k.startswith(("OPENBLAS", "OMP", "MKL", "GLIBC", "MALLOC",
@@ -485,7 +491,7 @@ def main():
     if not args.no_memory:
         for workload in WORKLOADS:
             for name in frameworks:
-                memory[(workload, name)] = peak_memory(name, workload, args, threads)
+                memory[(workload, name)] = peak_memory(name, workload, args, blas_threads, threads)
 
     per = IMAGES / args.batch
     head = f"{'workload':<11} " + " ".join(f"{n + ' s':>12}" for n in frameworks) + f" {'minidl/ref':>11}"

@@ -26,7 +26,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "minidl"
 FLOORS = [
     # ground: the array module, format strings, argument plumbing, seeds, files; kernels are
     # device code on the ground floor, used by ops only (see KERNEL_USERS)
-    {"backend", "formats", "_namevalue", "validate", "atomic", "random", "record", "blasinfo", "kernels"},
+    {"backend", "formats", "_namevalue", "validate", "atomic", "random", "record", "blasinfo", "threads",
+     "kernels"},
     {"dlarray"},  # data and labels; its operators are installed by ops (ops/operators.py)
     {"autodiff"},  # trace, nodes, gradient walk: receives the dlarrays the ops build
     {"ops"},  # differentiable functions, forward and backward side by side

@@ -2,6 +2,7 @@
 import weakref
 from contextlib import contextmanager
 
+from ..threads import compute
 from .containers import map_dlarrays
 
 _active = []  # stack of open traces; a nested dlfeval starts its own graph from fresh leaves
@@ -75,7 +76,8 @@ def dlfeval(fun, *args, **kwargs):
     traced_kwargs = map_dlarrays(kwargs, as_leaf)
     _active.append(trace)
     try:
-        result = fun(*traced_args, **traced_kwargs)
+        with compute():  # OpenBLAS on one thread, minidl's pool on the cores (minidl/threads.py)
+            result = fun(*traced_args, **traced_kwargs)
     finally:
         _active.pop()
         trace.open = False

@@ -6,87 +6,29 @@ backward pass (the weight gradient makes them again, chunk by chunk), they stay 
 cache, and a training step's peak memory is the activations, not the columns. Written with the
 data's own array module over the dispatched im2col/col2im kernels, so it runs on NumPy and CuPy.
 
-Both cores, where OpenBLAS runs one thread per call (OPENBLAS_NUM_THREADS=1, or set so at run
-time): the chunks then go to worker threads, each making its rows and calling its GEMM (NumPy
-releases the GIL in both), whichever thread is free taking the next chunk. With OpenBLAS's own
-threads the chunks run in turn as before: the window-row copy runs on one core, and measured on
-2 cores, worker threads lost against them, because after every multi-threaded call OpenBLAS's
-idle worker spins on a core for ~0.1 s (100 ms of CPU in a 0.3 s sleep after one GEMM), so
-that threads of ours only compete with it; OpenBLAS's thread count is process-wide, so this
-module does not change it. Results do not depend on the threads: every chunk's output has its
-own rows, and the weight gradient's per-chunk sums are added in chunk order. Switch:
-MINIDL_CONV_THREADS=1 in the environment (read at import) or ``THREADS = 1``.
+Both cores: on NumPy data the chunks go to the threads of kernels/parallel.py (two where OpenBLAS
+runs one thread per call, else the chunks in turn; see there), each making its rows and calling
+its GEMM (NumPy releases the GIL in both), whichever thread is free taking the next chunk.
+Results do not depend on the threads: every chunk's output has its own rows, and the weight
+gradient's per-chunk sums are added in chunk order.
 
 Shapes: x is an (H, W, C, N) image (a view of a channel-last buffer), ``weights`` the
 (FH*FW*C, F) matrix of the filters, ``bias`` (1, F) or None; outputs are (N*Ho*Wo, F) rows.
 """
-import ctypes
-import glob
-import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
-
 import numpy as np
 
 from ..backend import array_module
 from . import im2col as windows
+from . import parallel
 
 CHUNK_BYTES = 4 * 2 ** 20  # window rows made at once (per thread)
-MAX_THREADS = 2  # measured on 2 cores only
-
-
-def _threads_setting(text):
-    if text is None:
-        return None  # the cores this process may use, at most MAX_THREADS
-    if not text.strip().isdigit() or int(text) < 1:
-        raise ValueError(f"MINIDL_CONV_THREADS must be a positive integer (1: no worker threads); got {text!r}")
-    return int(text)
-
-
-THREADS = _threads_setting(os.environ.get("MINIDL_CONV_THREADS"))
-
-
-# -- worker threads where OpenBLAS runs one thread per call ------------------------------------------
-
-@cache
-def _openblas_get_num_threads():
-    """The thread-count getter of the OpenBLAS bundled with NumPy's wheel, or None (another BLAS)."""
-    here = os.path.dirname(np.__file__)
-    for path in glob.glob(os.path.join(here, os.pardir, "numpy.libs", "*openblas*")) + \
-            glob.glob(os.path.join(here, ".dylibs", "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)  # already loaded by NumPy: the same library, not a second copy
-        except OSError:
-            continue
-        for name in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                     "openblas_get_num_threads64_", "openblas_get_num_threads"):
-            if hasattr(lib, name):
-                return getattr(lib, name)
-    return None
-
-
-@cache
-def _pool(workers, pid):
-    """A pool per process: a child made by fork has none of its parent's threads."""
-    return ThreadPoolExecutor(workers, thread_name_prefix="minidl-conv")
-
-
-def _workers(xp, chunks):
-    """How many threads run the chunk loop: THREADS (default: the cores this process may use, at most
-    MAX_THREADS) for NumPy data in several chunks where OpenBLAS runs one thread per call, else 1."""
-    blas_threads = _openblas_get_num_threads()
-    if xp is not np or len(chunks) < 2 or blas_threads is None or blas_threads() != 1:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(THREADS or min(cores, MAX_THREADS), len(chunks))
 
 
 def _map_chunks(xp, fn, chunks):
-    """``[fn(start, stop) for (start, stop) in chunks]``, on worker threads where that pays (see above)."""
-    workers = _workers(xp, chunks)
-    if workers == 1:
-        return [fn(start, stop) for start, stop in chunks]
-    return list(_pool(workers, os.getpid()).map(lambda chunk: fn(*chunk), chunks))
+    """``[fn(start, stop) for (start, stop) in chunks]``, on the worker threads for NumPy data (see above)."""
+    if xp is np:
+        return parallel.map_ranges(fn, chunks)
+    return [fn(start, stop) for start, stop in chunks]
 
 
 # -- the kernels ------------------------------------------------------------------------------------

@@ -15,14 +15,9 @@ passes over one range finds it still in the core's cache; they are the same with
 Only NumPy arrays are split (CuPy and other arrays make one call), and a split inside a running
 split runs on the calling thread.
 
-Switch: the environment variable MINIDL_THREADS (read when minidl is imported; 1 = no pool) or
-:func:`set_threads` at run time; without either, DEFAULT threads. Nothing depends on the pool for
-correctness. DEFAULT is 1 by measurement: on the shared 2-core build machine (other processes
-busy, load 1.5-2.7), alternating in one process, 2 threads did not make a digits train or taylor
-step faster at best (min of 7 rounds: train 98.7 ms with 1 thread, 109.8 ms with 2; taylor 74.5
-and 74.6) and made medians up to 1.4x slower: GEMM already runs on both cores through OpenBLAS,
-the elementwise passes are memory-bound, and a worker the OS deschedules in the middle of a range
-makes the caller wait for it.
+How many threads: :func:`minidl.threads.threads` (MINIDL_THREADS, set_threads, or automatic around
+OpenBLAS's thread count; measured and explained there). Nothing depends on the pool for correctness.
+The pool is made per process: a child made by fork has none of its parent's threads.
 """
 import itertools
 import os
@@ -31,7 +26,8 @@ import threading
 
 import numpy as np
 
-DEFAULT = 1  # threads without MINIDL_THREADS (measured: see the module docstring)
+from ..threads import threads
+
 GRAIN = 1 << 18  # elements per range: a few arrays' ranges stay in a core's L2 cache between passes
 
 _local = threading.local()  # .inside: this thread is running ranges of a split
@@ -39,6 +35,7 @@ _local = threading.local()  # .inside: this thread is running ranges of a split
 
 class _Pool:
     def __init__(self, workers):
+        self.pid = os.getpid()
         self.tasks = queue.SimpleQueue()
         self.threads = [threading.Thread(target=self._serve, daemon=True, name=f"minidl-parallel-{k}")
                         for k in range(workers)]
@@ -84,38 +81,17 @@ class _Job:
                     self.done.set()
 
 
-def _default_threads():
-    """MINIDL_THREADS if set (a positive integer), else DEFAULT (see the module docstring)."""
-    given = os.environ.get("MINIDL_THREADS", "").strip()
-    if not given:
-        return DEFAULT
-    if not given.isdigit() or int(given) < 1:
-        raise ValueError(f"MINIDL_THREADS must be a positive integer (1 switches the thread pool off); got {given!r}")
-    return int(given)
-
-
 _pool = None
 
 
-_threads = _default_threads()
-
-
-def threads():
-    """How many threads a split uses now (1: no pool)."""
-    return _threads
-
-
-def set_threads(n):
-    """Use ``n`` threads for large passes (1 switches the pool off); returns the previous count."""
-    global _threads, _pool
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_threads: n must be a positive integer; got {n!r}")
-    previous = _threads
-    if _pool is not None and len(_pool.threads) != n - 1:
-        _pool.close()
-        _pool = None
-    _threads = n
-    return previous
+def _workers(count):
+    """This process's pool with ``count`` threads in all (the caller is one of them)."""
+    global _pool
+    if _pool is None or _pool.pid != os.getpid() or len(_pool.threads) != count - 1:
+        if _pool is not None and _pool.pid == os.getpid():
+            _pool.close()
+        _pool = _Pool(count - 1)
+    return _pool
 
 
 def ranges(n, elements=None):
@@ -136,17 +112,22 @@ def split(fn, n, elements=None):
     range order. With one thread, one range, or inside another split, the calling thread runs
     every range itself.
     """
-    global _pool
     if (n if elements is None else elements) <= GRAIN or n == 1:
         return [fn(0, n)]  # one range (what ranges() gives), without building it
-    parts = ranges(n, elements)
-    if _threads == 1 or getattr(_local, "inside", False):
+    return map_ranges(fn, ranges(n, elements))
+
+
+def map_ranges(fn, parts):
+    """``[fn(start, stop) for start, stop in parts]``, whichever thread is free taking the next part;
+    results in the order of ``parts``. With one thread, one part, or inside another split, the calling
+    thread runs every part itself."""
+    count = threads()
+    if count == 1 or len(parts) < 2 or getattr(_local, "inside", False):
         return [fn(a, b) for a, b in parts]
-    if _pool is None:
-        _pool = _Pool(_threads - 1)
+    pool = _workers(count)
     job = _Job(fn, parts)
-    for _ in _pool.threads:
-        _pool.tasks.put(job)
+    for _ in pool.threads:
+        pool.tasks.put(job)
     _local.inside = True
     try:
         job()

@@ -1,6 +1,7 @@
 """Evaluating a network: the layers in graph order, training or inference behaviour, one hook."""
 from ..backend import array_module
 from ..dlarray import dlarray
+from ..threads import compute
 from .graph import is_input_layer, output_ports, split_port
 
 
@@ -10,6 +11,13 @@ def sizes_text(args):
 
 
 def run(net, X, training, hook=None):
+    """Evaluate the graph (see _run) inside minidl.threads.compute: OpenBLAS on one thread, minidl's pool on
+    the cores."""
+    with compute():
+        return _run(net, X, training, hook)
+
+
+def _run(net, X, training, hook):
     """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, {name: layer as run}).
 
     ``hook(layer, args, call)``, when given, runs in place of each layer: ``call(layer, args)``

@@ -2,15 +2,16 @@
 import numpy as np
 import pytest
 
+from minidl import threads as policy
 from minidl.kernels import parallel
 
 
 @pytest.fixture(scope="module")
 def small_grain():
     grain, parallel.GRAIN = parallel.GRAIN, 64
-    previous = parallel.set_threads(2)
+    previous = policy.set_threads(2)
     yield
-    parallel.set_threads(previous)
+    policy.set_threads(previous)
     parallel.GRAIN = grain
 
 
@@ -18,7 +19,7 @@ def each_thread_count(fn):
     """fn() with the pool off and on (the caller has set a small GRAIN)."""
     results = []
     for n in (1, 2):
-        parallel.set_threads(n)
+        policy.set_threads(n)
         results.append(fn())
     return results
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from helpers.threads import assert_identical, each_thread_count, small_grain  # noqa: F401  (fixture)
 
+from minidl import threads as policy
 from minidl.kernels import batchnorm, parallel
 
 
@@ -60,22 +61,55 @@ def test_nested_split_runs_on_the_calling_thread(small_grain):
 
 
 def test_set_threads_and_environment_checks(monkeypatch):
-    previous = parallel.set_threads(3)
+    previous = policy.set_threads(3)
     try:
-        assert parallel.threads() == 3
+        assert policy.threads() == 3
         assert parallel.split(lambda a, b: (a, b), 10) == [(0, 10)]  # one range: no hand-off
     finally:
-        parallel.set_threads(previous)
+        policy.set_threads(previous)
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="positive integer"):
-            parallel.set_threads(bad)
+            policy.set_threads(bad)
     monkeypatch.setenv("MINIDL_THREADS", "two")
     with pytest.raises(ValueError, match="MINIDL_THREADS"):
-        parallel._default_threads()
+        policy._environment_threads()
     monkeypatch.setenv("MINIDL_THREADS", "2")
-    assert parallel._default_threads() == 2
+    assert policy._environment_threads() == 2
     monkeypatch.delenv("MINIDL_THREADS")
-    assert parallel._default_threads() == parallel.DEFAULT
+    assert policy._environment_threads() is None  # automatic
+
+
+def test_automatic_thread_rule(monkeypatch):
+    """Both cores (at most MAX_AUTO) only where NumPy's OpenBLAS runs one thread per call; a count
+    from set_threads (or MINIDL_THREADS) wins."""
+    monkeypatch.setattr(policy, "_chosen", None)
+    monkeypatch.setattr(policy, "_cores", lambda: 8)
+    monkeypatch.setattr(policy, "_openblas_get_num_threads", lambda: (lambda: 2))
+    assert policy.threads() == 1  # OpenBLAS's own threads (and its spinning worker) use the cores
+    monkeypatch.setattr(policy, "_openblas_get_num_threads", lambda: None)
+    assert policy.threads() == 1  # another BLAS: its thread count is unknown
+    monkeypatch.setattr(policy, "_openblas_get_num_threads", lambda: (lambda: 1))
+    assert policy.threads() == policy.MAX_AUTO == 2
+    monkeypatch.setattr(policy, "_cores", lambda: 1)
+    assert policy.threads() == 1
+    assert policy.set_threads(5) is None and policy.threads() == 5
+    assert policy.set_threads(None) == 5 and policy.threads() == 1
+
+
+def test_openblas_thread_count_is_read_from_numpys_library():
+    threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn, a test dependency
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas" and "numpy" in p["filepath"]]
+    if not blas or blas[0]["internal_api"] != "openblas":
+        pytest.skip("NumPy here is not linked to its wheel's OpenBLAS: the automatic rule keeps one thread")
+    getter = policy._openblas_get_num_threads()
+    assert getter() == blas[0]["num_threads"]
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert getter() == 1
+
+
+def test_map_ranges_keeps_the_order_of_explicit_parts(small_grain):
+    parts = [(0, 3), (3, 4), (4, 9), (9, 10)]
+    assert parallel.map_ranges(lambda a, b: list(range(a, b)), parts) == [[0, 1, 2], [3], [4, 5, 6, 7, 8], [9]]
 
 
 @settings(max_examples=25)

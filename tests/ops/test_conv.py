@@ -264,10 +264,11 @@ def test_gpu_matches_numpy():
 
 
 def _one_blas_thread_reported(monkeypatch):
-    """Make kernels.conv see OpenBLAS at one thread per call (its rule for using worker threads)."""
-    from minidl.kernels import conv as conv_kernels
-    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: (lambda: 1))
-    monkeypatch.setattr(conv_kernels, "THREADS", 2)
+    """Make minidl.threads see OpenBLAS at one thread per call on two cores (its rule for two threads)."""
+    from minidl import threads as policy
+    monkeypatch.setattr(policy, "_openblas_get_num_threads", lambda: (lambda: 1))
+    monkeypatch.setattr(policy, "_cores", lambda: 2)
+    monkeypatch.setattr(policy, "_chosen", None)
 
 
 @pytest.mark.parametrize("stride", [[2, 1], 1], ids=["scatter-input-gradient", "gather-input-gradient"])
@@ -284,44 +285,38 @@ def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
     def loss(x, w, b):
         y = dlconv(x, w, b, Padding=padding, Stride=stride)
         return y, dlgradient(dlsum(y * y, "all"), x, w, b)
-    monkeypatch.setattr(conv_kernels, "THREADS", 1)
+    from minidl import threads as policy
+    monkeypatch.setattr(policy, "_chosen", 1)
     whole = dlfeval(loss, x, w, b)
     window = Window((3, 2), (stride, 1) if stride == 1 else tuple(stride), (1, 1), tuple(padding))
     assert (conv_kernels._transposed(window) is None) == (stride != 1)
     Ho, Wo = window.output_size(7, 6)
     monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 2 * Ho * Wo * 3 * 2 * 3 * 8)  # two images' window rows
     chunks = conv_kernels._chunks(x.data, window)[0]
-    assert chunks == [(0, 2), (2, 4), (4, 5)] and conv_kernels._workers(np, chunks) == 1
+    assert chunks == [(0, 2), (2, 4), (4, 5)] and policy.threads() == 1
     chunked = dlfeval(loss, x, w, b)
     assert_allclose(extractdata(chunked[0]), conv_oracle(host(x.data), host(w.data), host(b.data), window.stride,
                                                           (1, 1), padding), rtol=1e-12, atol=1e-12)
     for got, expected in zip([chunked[0], *chunked[1]], [whole[0], *whole[1]]):
         assert_allclose(extractdata(got), extractdata(expected), rtol=1e-12, atol=1e-12)
     _one_blas_thread_reported(monkeypatch)
-    assert conv_kernels._workers(np, chunks) == 2
+    assert policy.threads() == 2
     threaded = dlfeval(loss, x, w, b)
     for got, expected in zip([threaded[0], *threaded[1]], [chunked[0], *chunked[1]]):
         assert_array_equal(extractdata(got), extractdata(expected))
 
 
-def test_worker_thread_rule(monkeypatch):
-    """Worker threads only for NumPy data in several chunks with OpenBLAS at one thread per call,
-    and never more than THREADS or the chunks."""
+def test_chunks_of_device_data_run_in_turn(monkeypatch):
+    """Device data makes one launch per chunk on the calling thread, whatever the thread rule says."""
+    import threading
     from minidl import testing_strict
     from minidl.kernels import conv as conv_kernels
-    two_chunks, five_chunks = [(0, 1), (1, 2)], [(k, k + 1) for k in range(5)]
-    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: (lambda: 2))
-    assert conv_kernels._workers(np, five_chunks) == 1  # OpenBLAS's own threads: chunks in turn
-    monkeypatch.setattr(conv_kernels, "_openblas_get_num_threads", lambda: None)
-    assert conv_kernels._workers(np, five_chunks) == 1  # another BLAS: its thread count is unknown
     _one_blas_thread_reported(monkeypatch)
-    assert conv_kernels._workers(np, five_chunks) == 2
-    assert conv_kernels._workers(np, [(0, 5)]) == 1
-    assert conv_kernels._workers(testing_strict.xp, five_chunks) == 1  # device data: one launch per chunk
-    monkeypatch.setattr(conv_kernels, "THREADS", 1)
-    assert conv_kernels._workers(np, five_chunks) == 1
-    monkeypatch.setattr(conv_kernels, "THREADS", 8)
-    assert conv_kernels._workers(np, two_chunks) == 2
+    seen = []
+    chunks = [(k, k + 1) for k in range(5)]
+    assert conv_kernels._map_chunks(testing_strict.xp, lambda a, b: seen.append(threading.get_ident()) or a,
+                                    chunks) == [0, 1, 2, 3, 4]
+    assert set(seen) == {threading.get_ident()}
 
 
 def _conv_in_child(queue):
@@ -352,28 +347,3 @@ def test_worker_threads_in_a_forked_child(monkeypatch):
     child.join(timeout=60)
     assert child.exitcode == 0
     assert_array_equal(got, expected)
-
-
-def test_openblas_thread_count_is_read_from_numpys_library():
-    threadpoolctl = pytest.importorskip("threadpoolctl")  # installed with scikit-learn, a test dependency
-    from minidl.kernels import conv as conv_kernels
-    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas" and "numpy" in p["filepath"]]
-    if not blas or blas[0]["internal_api"] != "openblas":
-        pytest.skip("NumPy here is not linked to its wheel's OpenBLAS: the chunks always run in turn")
-    getter = conv_kernels._openblas_get_num_threads()
-    assert getter() == blas[0]["num_threads"]
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        assert getter() == 1
-
-
-@pytest.mark.parametrize("text, expected", [(None, None), ("1", 1), (" 2 ", 2)])
-def test_conv_threads_setting(text, expected):
-    from minidl.kernels.conv import _threads_setting
-    assert _threads_setting(text) == expected
-
-
-@pytest.mark.parametrize("text", ["0", "two", "-1", ""])
-def test_conv_threads_setting_refuses_bad_values(text):
-    from minidl.kernels.conv import _threads_setting
-    with pytest.raises(ValueError, match="MINIDL_CONV_THREADS must be a positive integer"):
-        _threads_setting(text)

@@ -1,0 +1,130 @@
+"""How many threads minidl computes with, and OpenBLAS's thread count while it does.
+
+minidl's thread pool (minidl/kernels/parallel.py) runs convolution chunks and large batch-norm, ReLU
+and channel-sum passes on several threads. Its count: the environment variable MINIDL_THREADS (read
+when minidl is imported; 1 = no pool) or :func:`set_threads` at run time; without either,
+automatic. Automatic means: inside :func:`compute` (dlfeval, a network's forward and predict) the
+OpenBLAS of NumPy's wheel is set to one thread per call and minidl's pool takes the threads it had
+(at most MAX_AUTO and the cores), restored when the outermost scope closes; outside it, two
+threads where OpenBLAS already runs one thread per call (``OPENBLAS_NUM_THREADS=1``), else one.
+That is a process-wide change while minidl computes: NumPy BLAS calls made by other threads at that
+time run on one thread. MINIDL_THREADS (any count) switches it off and leaves OpenBLAS alone.
+Results do not depend on the thread count.
+
+Why, measured on the 2-core build machine: with OpenBLAS's own two threads, threads of ours did not
+pay (min of 7 rounds: train 98.7 ms with 1 thread, 109.8 ms with 2; medians up to 1.4x slower under
+load), because after every multi-threaded call OpenBLAS's idle worker spins on a core for ~0.1 s
+(100 ms of CPU in a 0.3 s sleep after one GEMM), so our threads only competed with it. With OpenBLAS
+at one thread the spinner is gone, and the convolution chunks and passes on two threads of ours
+make the digits steps faster (figures in the README, from benchmarks/bench_digits.py).
+"""
+import contextlib
+import ctypes
+import glob
+import os
+import threading
+from functools import cache
+
+import numpy as np
+
+MAX_AUTO = 2  # threads chosen automatically (measured on 2 cores only)
+
+
+def _environment_threads():
+    """MINIDL_THREADS if set (a positive integer), else None (automatic; see the module docstring)."""
+    given = os.environ.get("MINIDL_THREADS", "").strip()
+    if not given:
+        return None
+    if not given.isdigit() or int(given) < 1:
+        raise ValueError(f"MINIDL_THREADS must be a positive integer (1 switches the thread pool off); got {given!r}")
+    return int(given)
+
+
+@cache
+def _openblas():
+    """(get_num_threads, set_num_threads) of the OpenBLAS bundled with NumPy's wheel, or None (another BLAS)."""
+    here = os.path.dirname(np.__file__)
+    for path in glob.glob(os.path.join(here, os.pardir, "numpy.libs", "*openblas*")) + \
+            glob.glob(os.path.join(here, ".dylibs", "*openblas*")):
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by NumPy: the same library, not a second copy
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+            get, put = f"{prefix}_get_num_threads{suffix}", f"{prefix}_set_num_threads{suffix}"
+            if hasattr(lib, get) and hasattr(lib, put):
+                setter = getattr(lib, put)
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                return getattr(lib, get), setter
+    return None
+
+
+def _openblas_get_num_threads():
+    """The thread-count getter of NumPy's OpenBLAS, or None."""
+    found = _openblas()
+    return None if found is None else found[0]
+
+
+def _cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_chosen = _environment_threads()  # None: automatic
+
+
+def threads():
+    """How many threads a split uses now (1: no pool): set_threads's or MINIDL_THREADS's count, else
+    the cores (at most MAX_AUTO) where NumPy's OpenBLAS runs one thread per call, inside
+    :func:`compute` the threads OpenBLAS had before it (at most the cores and MAX_AUTO), else 1."""
+    if _chosen is not None:
+        return _chosen
+    if _lent > 1:
+        return min(_lent, _cores(), MAX_AUTO)
+    blas_threads = _openblas_get_num_threads()
+    if blas_threads is None or blas_threads() != 1:
+        return 1
+    return min(_cores(), MAX_AUTO)
+
+
+_lock = threading.Lock()
+_depth = 0  # compute() scopes open, in any thread
+_lent = 0  # OpenBLAS's thread count when the outermost compute() scope set it to 1 (0: not set)
+
+
+@contextlib.contextmanager
+def compute():
+    """minidl's computation (dlfeval, a network's forward and predict) runs inside this scope: with the
+    thread count automatic, OpenBLAS runs one thread per call in it and minidl's pool takes the threads
+    OpenBLAS had (see the module docstring); restored when the outermost scope closes, also on error.
+    Nothing changes with MINIDL_THREADS / set_threads given, another BLAS, or OpenBLAS at one thread."""
+    global _depth, _lent
+    found = _openblas() if _chosen is None else None
+    if found is None:
+        yield
+        return
+    get, put = found
+    with _lock:
+        if _depth == 0:
+            count = get()
+            if count > 1:
+                put(1)
+                _lent = count
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _lent:
+                put(_lent)
+                _lent = 0
+
+
+def set_threads(n):
+    """Use ``n`` threads for large passes (1 switches the pool off; None: automatic again); returns the
+    previous setting (a count, or None for automatic)."""
+    global _chosen
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"set_threads: n must be a positive integer or None; got {n!r}")
+    previous, _chosen = _chosen, n
+    return previous
