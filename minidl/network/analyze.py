@@ -55,7 +55,7 @@ def analyzeNetwork(net, *, Plots="analyzer"):
     and returns a NetworkAnalysis; ``Plots="none"`` returns it without printing, as in MATLAB. ``net`` is a
     dlnetwork (an uninitialised one is analysed as initialised), a layer array, or a TaylorPrunableNetwork."""
     Plots = validate.option(Plots, "Plots", ("analyzer", "none"), where="analyzeNetwork")
-    if hasattr(type(net), "__dlnetwork__"):  # a TaylorPrunableNetwork (pruning is a floor above)
+    if hasattr(type(net), "to_dlnetwork"):  # a TaylorPrunableNetwork (pruning is a floor above)
         analysis = _analyse_pruned(net)
     else:
         if not isinstance(net, dlnetwork):

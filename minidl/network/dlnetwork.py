@@ -35,7 +35,7 @@ class dlnetwork:
     @namevalue
     def __new__(cls, layers=None, *X, Initialize=True, OutputNames=None):
         Initialize = validate.flag(Initialize, "Initialize")
-        convert = getattr(type(layers), "__dlnetwork__", None)  # a TaylorPrunableNetwork's conversion
+        convert = getattr(type(layers), "to_dlnetwork", None)  # a TaylorPrunableNetwork's conversion
         if convert is not None:
             if X or OutputNames is not None:
                 raise TypeError("dlnetwork(prunableNet) takes no other arguments")

@@ -105,9 +105,9 @@ class TaylorPrunableNetwork:
         ys, _ = evaluate(self._net, X, False, Outputs, hook=masking_hook(self._consumer_keep, self._prunable_layers))
         return as_returned(ys, Outputs)
 
-    def __dlnetwork__(self):
-        """What ``dlnetwork(prunableNet)`` returns: the physically pruned network (the conversion protocol
-        dlnetwork reads, as NumPy reads ``__array__``: the network floor cannot import pruning)."""
+    def to_dlnetwork(self):
+        """The physically pruned network: what ``dlnetwork(prunableNet)`` returns (dlnetwork finds this
+        method on the network's type, as the network floor cannot import pruning)."""
         graph = self._net.graph
         pruned = NetworkGraph(prune_layers(self._net, self._analysis, self._masks), graph.connections,
                               graph.chosen_output_names)
