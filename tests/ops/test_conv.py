@@ -5,12 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl import dlarray, dlfeval, dlgradient, extractdata
-from minidl.backend import gpu_available
 from minidl.kernels.im2col import Window, col2im, im2col
 from minidl.ops.conv import dlconv
 from minidl.ops.elementwise import tanh
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
+from helpers.checks import assert_refused, on_real_gpu
 from helpers.window_oracles import explicit_padding, windows
 from helpers.device import assert_allclose, assert_array_equal, host
 
@@ -237,16 +237,12 @@ W = np.zeros((3, 3, 3, 4))
     (lambda: dlconv(X, W, 0, DataFormat="SSCB"), ValueError, ["DataFormat"]),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, error, words):
-    with pytest.raises(error) as info:
-        call()
-    for word in words:
-        assert word in str(info.value)
+    assert_refused(call, error, words)
 
 
 # -- GPU ------------------------------------------------------------------------------------
 
-@pytest.mark.host_only("compares real CuPy with NumPy: needs a CUDA device, the stand-in is no CuPy")
-@pytest.mark.skipif(not gpu_available(), reason="CuPy found no CUDA device: dlconv on the GPU not checked")
+@on_real_gpu("dlconv")
 def test_gpu_matches_numpy():
     import cupy
     rng = np.random.default_rng(7)

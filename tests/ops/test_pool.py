@@ -5,11 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl import dlarray, dlfeval, dlgradient, extractdata
-from minidl.backend import gpu_available
 from minidl.ops.elementwise import tanh
 from minidl.ops.pool import avgpool, maxpool
 from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
+from helpers.checks import assert_refused, on_real_gpu
 from helpers.window_oracles import explicit_padding, windows
 from helpers.device import assert_allclose, assert_array_equal, host
 
@@ -242,16 +242,12 @@ X = dlarray(np.zeros((5, 5, 3, 2)), "SSCB")
     (lambda: avgpool(dlarray(np.zeros((5, 5, 3, 0)), "SSCB"), 2), ValueError, ["empty batch"]),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, error, words):
-    with pytest.raises(error) as info:
-        call()
-    for word in words:
-        assert word in str(info.value)
+    assert_refused(call, error, words)
 
 
 # -- GPU ------------------------------------------------------------------------------------
 
-@pytest.mark.host_only("compares real CuPy with NumPy: needs a CUDA device, the stand-in is no CuPy")
-@pytest.mark.skipif(not gpu_available(), reason="CuPy found no CUDA device: pooling on the GPU not checked")
+@on_real_gpu("pooling")
 def test_gpu_matches_numpy():
     import cupy
     x = np.random.default_rng(5).standard_normal((7, 6, 3, 2))
