@@ -1,9 +1,11 @@
 """Per-channel sums of channel-last float32 data: accurate, and without NumPy's slow outer-axis reduction.
 
-Batch norm's statistics and gradients and the conv bias gradient sum (A, C) rows over A.
+Batch norm's statistics and gradients and the conv bias gradient sum (A, C) rows over A;
+:func:`float64_product_sums` gives the Taylor pruning score's per-filter, per-observation sums.
 """
 import numpy as np
 
+from ..backend import array_module
 from . import dispatch, parallel
 
 
@@ -61,4 +63,27 @@ def _column_sums(a, b):
         parallel.split(lambda s, e: np.add.reduce(a[:, s:e], axis=0, out=out[s:e]), a.shape[1], a.size)
     else:
         parallel.split(lambda s, e: np.einsum("ij,ij->j", a[:, s:e], b[:, s:e], out=out[s:e]), a.shape[1], a.size)
+    return out
+
+
+def float64_product_sums(a, b, keep):
+    """Sums of ``a*b`` over every axis not in ``keep`` (axis indices, ascending), in float64.
+
+    einsum multiplies and adds in float64 as it goes (products of float32 values are exact in
+    float64), so no float64 copy of a or b is made. NumPy data is split along the last kept axis
+    (the batch of a pruning activation) among the pool's threads: each output column is its own
+    einsum over its own slice, so the result does not depend on the split.
+    """
+    letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+    subscripts = f"{letters},{letters}->{''.join(letters[k] for k in keep)}"
+    xp = array_module(a)
+    if xp is not np or not keep:
+        return xp.einsum(subscripts, a, b, dtype=xp.float64)
+    axis = keep[-1]
+    out = np.empty([a.shape[k] for k in keep], np.float64)
+
+    def part(start, stop):
+        index = (slice(None),) * axis + (slice(start, stop),)
+        np.einsum(subscripts, a[index], b[index], dtype=np.float64, out=out[..., start:stop])
+    parallel.split(part, a.shape[axis], a.size)
     return out

@@ -15,6 +15,7 @@ from .. import validate
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
+from ..kernels.sums import float64_product_sums
 from ._util import constant, require_dlarray
 from .elementwise import _cast, maximum, minimum
 from .shape import broadcast_to, reshape_raw
@@ -51,6 +52,12 @@ def sum_over(X, axes, drop=False):
     data = X.data.sum(axis=axes, keepdims=True).reshape(shape) if axes else X.data.reshape(shape)
     return record(dlarray._wrap(data, fmt), (X,), lambda g: (broadcast_to(
         reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
+
+
+def product_sums_float64(X, Y, keep):
+    """Float64 sums of X*Y (dlarrays of one shape) over every dimension not in ``keep`` (ascending indices),
+    as a raw array of X's device; not recorded (the Taylor pruning score: minidl.kernels.sums)."""
+    return float64_product_sums(X.data, Y.data, keep)
 
 
 def sum(X, dim=None):

@@ -16,7 +16,8 @@ from math import ceil
 
 import numpy as np
 
-from ..backend import array_module, to_device
+from ..backend import to_device
+from ..ops.reduce import product_sums_float64
 
 # Layers keep at least this fraction of their original filters (rounded up, never below one).
 # Chosen to reproduce MATLAB's digits example: three 20-filter convolutions give
@@ -34,16 +35,14 @@ def min_keep(num_filters):
 def batch_score(activation, gradient):
     """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector.
 
-    einsum multiplies and sums in float64 as it goes (float32 products are exact in float64), so
-    the score is the float64 computation without float64 copies of the maps, in any memory layout.
+    The sums of a*g run in float64 without float64 copies of the maps, in any memory layout
+    (minidl.ops.reduce.product_sums_float64), so the score is the float64 computation.
     """
     fmt = activation.fmt
-    axes = "abcdefghijklmnopqrstuvwxyz"[:len(fmt)]
-    kept = "".join(axis for axis, label in zip(axes, fmt) if label in "CB")  # C before B in canonical order
-    xp = array_module(activation.data)
-    sums = xp.einsum(f"{axes},{axes}->{kept}", activation.data, gradient.data, dtype=xp.float64)
+    kept = tuple(k for k, label in enumerate(fmt) if label in "CB")  # C before B in canonical order
+    sums = product_sums_float64(activation, gradient, kept)
     count = math.prod(n for n, label in zip(activation.shape, fmt) if label not in "CB")
-    per_example = xp.abs(sums / count)
+    per_example = abs(sums / count)
     # What is left is (C, B), or (C,) without a batch dimension.
     score = per_example.mean(axis=1) if "B" in fmt else per_example
     return to_device(score, "cpu")

@@ -5,6 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.threads import assert_identical, each_thread_count, small_grain  # noqa: F401  (fixture)
+
 from minidl.kernels import sums
 
 
@@ -38,3 +40,23 @@ def test_digits_sized_rows_where_running_sums_fail():
     assert relative_error(a.sum(axis=(0, 2)), a) > 2e-6
     assert relative_error(sums.channel_sums(a), a) < 5e-7
     assert relative_error(sums.channel_sums(a, a), a, a) < 5e-7
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 6), st.integers(1, 40)),
+       order=st.permutations(range(4)), keep=st.sampled_from([(2, 3), (3,), (2,), (0, 2, 3)]),
+       seed=st.integers(0, 2**32 - 1))
+def test_float64_product_sums_split_identically_and_match_fsum(small_grain, shape, order, keep, seed):
+    """The Taylor score's sums (any memory layout, split among threads) equal correctly rounded float64 sums
+    of the exact products to rounding, and are bit-identical with one thread and two."""
+    rng = np.random.default_rng(seed)
+    a, b = ((rng.standard_normal(shape) * 100).astype(np.float32) for _ in range(2))
+    a, b = (np.ascontiguousarray(v.transpose(order)).transpose(np.argsort(order)) for v in (a, b))
+    got = each_thread_count(lambda: sums.float64_product_sums(a, b, keep))
+    assert_identical(got[0], got[1])
+    terms = np.moveaxis(a.astype(np.float64) * b, keep, range(len(keep)))
+    flat = terms.reshape(terms.shape[:len(keep)] + (-1,))
+    want = np.array([math.fsum(v) for v in flat.reshape(-1, flat.shape[-1])]).reshape(flat.shape[:-1])
+    scale = np.abs(flat).sum(axis=-1)
+    assert got[1].dtype == np.float64 and got[1].shape == want.shape
+    assert np.all(np.abs(got[1] - want) <= 1e-14 * scale + 1e-300)
