@@ -16,6 +16,7 @@ from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..kernels.sums import float64_product_sums
+from ..threads import compute
 from ._util import constant, require_dlarray
 from .elementwise import _cast, maximum, minimum
 from .shape import broadcast_to, reshape_raw
@@ -56,8 +57,10 @@ def sum_over(X, axes, drop=False):
 
 def product_sums_float64(X, Y, keep):
     """Float64 sums of X*Y (dlarrays of one shape) over every dimension not in ``keep`` (ascending indices),
-    as a raw array of X's device; not recorded (the Taylor pruning score: minidl.kernels.sums)."""
-    return float64_product_sums(X.data, Y.data, keep)
+    as a raw array of X's device; not recorded (the Taylor pruning score: minidl.kernels.sums). Called
+    outside dlfeval (updateScore), so it opens minidl.threads.compute for the pool's threads itself."""
+    with compute():
+        return float64_product_sums(X.data, Y.data, keep)
 
 
 def sum(X, dim=None):
