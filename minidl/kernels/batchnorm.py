@@ -10,6 +10,10 @@ over axes 0 and 2 and the outputs keep the input's memory layout (for conv outpu
               dscale = sum(dy*x_hat), doffset = sum(dy)
     inference (:func:`normalize`): y = (x - mean)*factor + offset
 
+Each can end with a ReLU (``relu=True``: a batch-norm layer whose output only a ReLU reads), done in
+the same pass: the network skips a pass over memory each way and never stores the pre-ReLU values;
+the backward recomputes where they were positive from the saved deviations.
+
 The NumPy versions run their elementwise passes on long-row views (:func:`_long_rows`) one
 cache-sized range at a time (minidl.kernels.parallel, which may also spread the ranges over threads).
 """
@@ -92,38 +96,75 @@ def _long_rows(x):
     return x.reshape(A // k, k * C), lambda v: np.tile(v, k)
 
 
-def _forward_numpy(x, scale, offset, eps):
+def _range_sums(rows, x_shape, fn):
+    """Per-channel sums over the long-row view ``rows``, made range by range: ``fn(start, stop)`` returns
+    a tuple of terms for that range, each a tuple of one array (its sums) or two (the sums of their
+    product). Each range is folded while it is in cache and the ranges are added in order, so the sums
+    do not depend on the thread count. Returns one (C,) sum per term."""
+    C, B = x_shape[1], x_shape[2]
+
+    def part(start, stop):
+        return [folded_sums(*(t.reshape(-1, C, B) for t in term)) for term in fn(start, stop)]
+    parts = parallel.split(part, len(rows), rows.size)
+    return [sum((p[k] for p in parts[1:]), parts[0][k]) for k in range(len(parts[0]))]
+
+
+def _relu_mask(t, positive):
+    """``t`` overwritten with 1 where ``positive`` holds, else 0 (a float mask: faster to multiply than a bool one)."""
+    np.copyto(t, positive)
+    return t
+
+
+def _forward_numpy(x, scale, offset, eps, relu):
     M = _count(x)
     mean = folded_sums(x) / M
     rows, expand = _long_rows(x)
-    xc = parallel.ufunc(np.subtract, rows, expand(mean), out=np.empty_like(rows))
+    m = expand(mean)
+    xc = np.empty_like(rows)
+
+    def centre(start, stop):  # the deviations, and their squares' sums while the range is in cache
+        part = np.subtract(rows[start:stop], m, out=xc[start:stop])
+        return ((part, part),)
     # two passes (mean, then squared deviations) stay accurate in float32
-    var = folded_sums(xc.reshape(x.shape), xc.reshape(x.shape)) / M
+    var = _range_sums(rows, x.shape, centre)[0] / M
     inv_std = 1 / np.sqrt(var + eps)
     a, b = expand(scale * inv_std), expand(offset)
     y = np.empty_like(rows)
+    zeros = np.zeros(rows.shape[1:], rows.dtype) if relu else None
 
-    def apply(start, stop):  # both passes over one range while it is in cache
+    def apply(start, stop):  # all passes over one range while it is in cache
         out = np.multiply(xc[start:stop], a, out=y[start:stop])
         out += b
+        if relu:
+            np.maximum(out, zeros, out=out)  # against a row of zeros: NumPy's vector loop (see kernels/relu.py)
 
     parallel.split(apply, len(rows), rows.size)
-    return y.reshape(x.shape), mean, var, (xc.reshape(x.shape), inv_std)
+    return y.reshape(x.shape), mean, var, (xc.reshape(x.shape), inv_std, (a, b) if relu else None)
 
 
 def _backward_numpy(dy, scale, saved):
-    xc, inv_std = saved
+    xc, inv_std, relu = saved
     M = _count(dy)
-    sum_dy = folded_sums(dy)
-    sum_dy_xhat = folded_sums(dy, xc) * inv_std
-    a = scale * inv_std
     dy_rows, expand = _long_rows(dy)
     xc_rows = _long_rows(xc)[0]
-    a_row, k1, k0 = expand(a), expand(a * inv_std * sum_dy_xhat / M), expand(a * sum_dy / M)
     dx = np.empty_like(dy_rows)
 
+    def upstream(start, stop):  # dy (zeroed where the fused ReLU's input was not positive) into dx, and its sums
+        d, c = dy_rows[start:stop], xc_rows[start:stop]
+        if relu is not None:  # that input recomputed exactly as forward computed it
+            t = np.multiply(c, relu[0], out=dx[start:stop])
+            t += relu[1]
+            d = np.multiply(_relu_mask(t, t > 0), d, out=t)
+        return (d,), (d, c)
+
+    sum_dy, sum_dy_xc = _range_sums(dy_rows, dy.shape, upstream)
+    sum_dy_xhat = sum_dy_xc * inv_std
+    a = scale * inv_std
+    a_row, k1, k0 = expand(a), expand(a * inv_std * sum_dy_xhat / M), expand(a * sum_dy / M)
+    d_rows = dx if relu is not None else dy_rows  # the masked dy, where it was made
+
     def apply(start, stop):
-        out = np.multiply(dy_rows[start:stop], a_row, out=dx[start:stop])
+        out = np.multiply(d_rows[start:stop], a_row, out=dx[start:stop])
         out -= xc_rows[start:stop] * k1
         out -= k0
 
@@ -140,7 +181,7 @@ def _cupy_kernels():
             cupy.ElementwiseKernel(BACKWARD_PARAMS, BACKWARD_OUTPUT, BACKWARD_BODY, "minidl_batchnorm_backward"))
 
 
-def _forward_cupy(x, scale, offset, eps):
+def _forward_cupy(x, scale, offset, eps, relu):
     import cupy
     M = _count(x)
     mean = x.sum(axis=(0, 2)) / M
@@ -148,12 +189,16 @@ def _forward_cupy(x, scale, offset, eps):
     inv_std = 1 / cupy.sqrt(var + eps)
     y = cupy.empty_like(x)
     _cupy_kernels()[0](x, mean, inv_std, scale, offset, x.shape[1], x.shape[2], y)
-    return y, mean, var, (x, mean, inv_std)
+    if relu:
+        cupy.maximum(y, 0, out=y)
+    return y, mean, var, (x, mean, inv_std, y if relu else None)
 
 
 def _backward_cupy(dy, scale, saved):
     import cupy
-    x, mean, inv_std = saved
+    x, mean, inv_std, relu_output = saved
+    if relu_output is not None:  # the fused ReLU's gradient first: its output is positive where its input was
+        dy = dy * (relu_output > 0).astype(dy.dtype)
     sum_dy = dy.sum(axis=(0, 2))
     sum_dy_xhat = (dy * (x - mean[:, None])).sum(axis=(0, 2)) * inv_std
     dx = cupy.empty_like(dy)
@@ -164,35 +209,42 @@ def _backward_cupy(dy, scale, saved):
 
 # -- entry points (NumPy or CuPy by the data) ---------------------------------
 
-def forward(x, scale, offset, eps):
-    """Training-mode batch norm of the (A, C, B) array ``x`` with (C,) ``scale`` and ``offset``.
+def forward(x, scale, offset, eps, relu=False):
+    """Training-mode batch norm of the (A, C, B) array ``x`` with (C,) ``scale`` and ``offset``, followed by
+    ReLU (``max(y, 0)``, in the same pass) if ``relu``.
 
     Returns ``(y, mean, var, saved)``: y as (A, C, B), the (C,) mean and biased variance, and
-    what :func:`backward` needs.
+    what :func:`backward` needs (with ``relu``, the gradient of both).
     """
-    return dispatch.pick(x, _forward_numpy, _forward_cupy)(x, scale, offset, eps)
+    return dispatch.pick(x, _forward_numpy, _forward_cupy)(x, scale, offset, eps, relu)
 
 
-def normalize(x, mean, factor, offset):
-    """``(x - mean)*factor + offset`` per channel of the (A, C, B) array ``x`` (the inference form).
+def normalize(x, mean, factor, offset, relu=False):
+    """``(x - mean)*factor + offset`` per channel of the (A, C, B) array ``x`` (the inference form), then
+    ``max(., 0)`` if ``relu``.
 
     Same operations in the same order as the composed expression, range by range on long rows.
     """
     if type(x) is not np.ndarray:
-        return (x - mean[:, None]) * factor[:, None] + offset[:, None]
+        y = (x - mean[:, None]) * factor[:, None] + offset[:, None]
+        return array_module(y).maximum(y, 0) if relu else y
     rows, expand = _long_rows(x)
     m, a, b = expand(mean), expand(factor), expand(offset)
     y = np.empty_like(rows)
+    zeros = np.zeros(rows.shape[1:], rows.dtype) if relu else None
 
     def apply(start, stop):
         out = np.subtract(rows[start:stop], m, out=y[start:stop])
         out *= a
         out += b
+        if relu:
+            np.maximum(out, zeros, out=out)
 
     parallel.split(apply, len(rows), rows.size)
     return y.reshape(x.shape)
 
 
 def backward(dy, scale, saved):
-    """``(dx, dscale, doffset)`` for the upstream gradient ``dy`` of :func:`forward`'s y, same layout."""
+    """``(dx, dscale, doffset)`` for the upstream gradient ``dy`` of :func:`forward`'s y (of the ReLU's
+    output where forward had ``relu``), same layout."""
     return dispatch.pick(dy, _backward_numpy, _backward_cupy)(dy, scale, saved)

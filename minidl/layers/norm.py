@@ -1,8 +1,9 @@
 """Normalisation layers: batchNormalizationLayer and groupNormalizationLayer."""
 from ..dlarray import dlarray
-from ..ops.norm import MIN_EPSILON, batchnorm, batchnorm_running_update, groupnorm
+from ..ops.norm import MIN_EPSILON, batchnorm, batchnorm_relu, batchnorm_running_update, groupnorm
 from .. import validate
 from ._inputs import channel_count, channel_parameter_shape
+from .activation import ReLULayer
 from .base import Layer
 from .initializers import BIAS, initial_value, initializer, parameter
 
@@ -78,14 +79,20 @@ class BatchNormalizationLayer(_NormalizationLayer):
                                  {"Offset": Offset, "Scale": Scale, "TrainedMean": TrainedMean,
                                   "TrainedVariance": TrainedVariance})
 
-    def predict(self, X):
-        return batchnorm(X, self.Offset, self.Scale, self.TrainedMean, self.TrainedVariance, Epsilon=self.Epsilon)
+    def predict(self, X, *, relu=False):
+        op = batchnorm_relu if relu else batchnorm
+        return op(X, self.Offset, self.Scale, self.TrainedMean, self.TrainedVariance, Epsilon=self.Epsilon)
 
-    def forward(self, X):
-        Y, mu, sigma_sq = batchnorm(X, self.Offset, self.Scale, Epsilon=self.Epsilon)
+    def forward(self, X, *, relu=False):
+        op = batchnorm_relu if relu else batchnorm
+        Y, mu, sigma_sq = op(X, self.Offset, self.Scale, Epsilon=self.Epsilon)
         mean, variance = batchnorm_running_update(self.TrainedMean, self.TrainedVariance, mu, sigma_sq,
                                                   MeanDecay=self.MeanDecay, VarianceDecay=self.VarianceDecay)
         return Y, {"TrainedMean": mean, "TrainedVariance": variance}
+
+    def fused(self, following):
+        """Followed by a ReLU layer that alone reads its output: both in one pass each way (ops.norm.batchnorm_relu)."""
+        return _WithReLU(self) if type(following) is ReLULayer else None
 
     def description(self):
         channels = self.NumChannels
@@ -133,3 +140,18 @@ class GroupNormalizationLayer(_NormalizationLayer):
 
 batchNormalizationLayer = BatchNormalizationLayer
 groupNormalizationLayer = GroupNormalizationLayer
+
+
+class _WithReLU:
+    """A batch normalization layer and the ReLU layer after it, run as one (see Layer.fused): the batch norm's
+    name, type, state and errors, the ReLU's output."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.Name, self.Type, self.class_name = layer.Name, layer.Type, layer.class_name
+
+    def predict(self, X):
+        return self.layer.predict(X, relu=True)
+
+    def forward(self, X):
+        return self.layer.forward(X, relu=True)

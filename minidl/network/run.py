@@ -10,20 +10,49 @@ def sizes_text(args):
     return ", ".join("x".join(map(str, a.shape)) + (f" ({a.fmt})" if a.fmt else "") for a in args)
 
 
-def run(net, X, training, hook=None):
+def run(net, X, training, hook=None, kept=None):
     """Evaluate the graph (see _run) inside minidl.threads.compute: OpenBLAS on one thread, minidl's pool on
     the cores."""
     with compute():
-        return _run(net, X, training, hook)
+        return _run(net, X, training, hook, kept)
 
 
-def _run(net, X, training, hook):
+def _fusions(graph, hook, kept):
+    """{consumer name: producer layer} for the producers run fused with the one layer that reads them
+    (Layer.fused): where that output is nobody else's input and not asked for (``kept``), and ``hook``
+    (if any) declares it passes both layers through untouched (a ``touches`` set of layer names)."""
+    if kept is None or (hook is not None and not hasattr(hook, "touches")):
+        return {}
+    touched = getattr(hook, "touches", frozenset())
+    readers = {}
+    for key, source in graph.sources.items():
+        readers.setdefault(source, []).append(key)
+    fusions = {}
+    for layer in graph._ordered:
+        ports = output_ports(layer)
+        if len(ports) != 1 or (layer.Name, ports[0]) in kept or layer.Name in touched:
+            continue
+        reading = readers.get((layer.Name, ports[0]), [])
+        if len(reading) != 1:
+            continue
+        consumer = graph.layer(reading[0][0])
+        if len(consumer.InputNames) == 1 and consumer.Name not in touched and \
+                layer.fused(consumer) is not None:
+            fusions[consumer.Name] = layer
+    return fusions
+
+
+def _run(net, X, training, hook, kept):
     """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, {name: layer as run}).
 
     ``hook(layer, args, call)``, when given, runs in place of each layer: ``call(layer, args)``
     evaluates a layer and returns its outputs as a tuple, and the hook returns that tuple. So it
     may change the inputs (pruning masks), keep the outputs (pruning activations) or run a
     different layer (initialisation runs the initialised one).
+
+    ``kept``: the outputs the caller will read, as (layer, port) keys; given, a layer whose output
+    only the next layer reads may run fused with it (see _fusions), and its own output is then
+    absent from the values. None (every value is kept) runs each layer on its own.
     """
     graph = net.graph
     if len(X) != len(graph.inputs):
@@ -34,6 +63,8 @@ def _run(net, X, training, hook):
             raise TypeError(f"input X{i + 1} ({graph.input_names[i]}) must be a dlarray; got {type(x).__name__}")
     feeds = dict(zip(graph.inputs, X))
     values, states, layers = {}, {}, {}
+    fusions = _fusions(graph, hook, kept)
+    fused_away = {producer.Name for producer in fusions.values()}
 
     def call(layer, args):
         layers[layer.Name] = layer
@@ -48,13 +79,22 @@ def _run(net, X, training, hook):
                        f"{sizes_text(args)}: {err}") from err
         return outs if isinstance(outs, tuple) else (outs,)
 
-    for layer in graph._ordered:  # the network's own layers, sorted once when the graph was made
+    def inputs_of(layer):
         if is_input_layer(layer):
-            args = (feeds[(layer.Name, None)],)
+            return (feeds[(layer.Name, None)],)
+        return tuple(feeds[key] if key in feeds else values[graph.sources[key]]
+                     for key in ((layer.Name, port) for port in layer.InputNames))
+
+    for layer in graph._ordered:  # the network's own layers, sorted once when the graph was made
+        if layer.Name in fused_away:
+            continue  # run with the layer that reads it
+        producer = fusions.get(layer.Name)
+        if producer is not None:
+            outs = call(producer.fused(layer), inputs_of(producer))
+            layers[producer.Name], layers[layer.Name] = producer, layer
         else:
-            args = tuple(feeds[key] if key in feeds else values[graph.sources[key]]
-                         for key in ((layer.Name, port) for port in layer.InputNames))
-        outs = call(layer, args) if hook is None else hook(layer, args, call)
+            args = inputs_of(layer)
+            outs = call(layer, args) if hook is None else hook(layer, args, call)
         for port, value in zip(output_ports(layer), outs):
             values[(layer.Name, port)] = value
     return values, states, layers
@@ -93,7 +133,7 @@ def evaluate(net, X, training, Outputs=None, hook=None):
         raise ValueError("The network is not initialized: call net = initialize(net) first "
                          "(or build it with dlnetwork(layers), which initialises)")
     keys = _output_keys(net, Outputs)
-    values, states, _ = run(net, X, training, hook)
+    values, states, _ = run(net, X, training, hook, kept=frozenset(keys))
     return tuple(values[k] for k in keys), (_updated_state(net, states) if training else None)
 
 

@@ -17,6 +17,7 @@ from ..autodiff.trace import is_recording, record
 from ..dlarray import dlarray
 from ..formats import find_dims
 from ..kernels import batchnorm as kernels
+from . import activation
 from ._util import as_dlarray, constant, require_dlarray
 from .elementwise import _cast, sqrt
 from .reduce import sum_over
@@ -88,6 +89,17 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     e.g. (C,) or 1x1xC, as NumPy arrays or dlarrays; their gradients keep that shape.
     Epsilon must be >= 1e-5, as in MATLAB.
     """
+    return _batchnorm(X, offset, scaleFactor, trainedMean, trainedVariance, Epsilon, False)
+
+
+@namevalue
+def batchnorm_relu(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *, Epsilon=1e-5):
+    """``relu`` of :func:`batchnorm`'s Y (same arguments and results) in one pass each way: what a batch
+    normalization layer whose output only a ReLU layer reads computes in a network. Not a MATLAB function."""
+    return _batchnorm(X, offset, scaleFactor, trainedMean, trainedVariance, Epsilon, True)
+
+
+def _batchnorm(X, offset, scaleFactor, trainedMean, trainedVariance, Epsilon, relu):
     name = "batchnorm"
     channel = checked_input(X, name)
     eps = validate.real(Epsilon, "Epsilon", MIN_EPSILON, where=name)
@@ -98,7 +110,7 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     if (trainedMean is None) != (trainedVariance is None):
         raise TypeError(f"{name}: give both trainedMean and trainedVariance (inference form) or neither (training form)")
     if trainedMean is None:
-        Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps)
+        Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps, relu)
         return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
     mean = as_vector(trainedMean, C, X, "trainedMean", "one per channel of X")
     var = as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X")
@@ -106,14 +118,15 @@ def batchnorm(X, offset, scaleFactor, trainedMean=None, trainedVariance=None, *,
     factor = scale / sqrt(var + eps)
     if not is_recording() and all(v.dtype == X.dtype for v in (factor, shift, mean)):
         layout = kernels.Rows(X.data, channel)  # nothing to differentiate: one fused pass
-        y = kernels.normalize(layout.rows(X.data), mean.data, factor.data, shift.data)
+        y = kernels.normalize(layout.rows(X.data), mean.data, factor.data, shift.data, relu)
         return dlarray._wrap(layout.restore(y), X.fmt)
-    return ((X - _per_channel(mean, X, channel)) * _per_channel(factor, X, channel)
-            + _per_channel(shift, X, channel))
+    Y = ((X - _per_channel(mean, X, channel)) * _per_channel(factor, X, channel)
+         + _per_channel(shift, X, channel))
+    return activation.relu(Y) if relu else Y
 
 
-def _batchnorm_training(X, scale, shift, channel, eps):
-    """Y and the (C,) batch mean and variance, each one recorded op over the fused kernels.
+def _batchnorm_training(X, scale, shift, channel, eps, relu):
+    """Y (or relu(Y)) and the (C,) batch mean and variance, each one recorded op over the fused kernels.
 
     The arithmetic runs in X's type; Y then takes MATLAB's result type (single if any
     operand is single), as the composed form would give.
@@ -121,11 +134,13 @@ def _batchnorm_training(X, scale, shift, channel, eps):
     dtype = np.float32 if np.float32 in (X.dtype, scale.dtype, shift.dtype) else np.float64
     scale, shift = _cast(scale, X.dtype), _cast(shift, X.dtype)
     layout = kernels.Rows(X.data, channel)
-    y, mean, var, saved = kernels.forward(layout.rows(X.data), scale.data, shift.data, eps)
+    y, mean, var, saved = kernels.forward(layout.rows(X.data), scale.data, shift.data, eps, relu)
     M = X.size // X.shape[channel]
 
     def vjp(g):
-        if is_recording():  # gradients that will be differentiated again
+        if is_recording():  # gradients that will be differentiated again (ReLU's mask is a constant)
+            if relu:
+                g = g * constant((layout.restore(y) > 0).astype(g.dtype), X.fmt)
             return _training_gradients(g, X, scale, channel, eps)
         dx, dscale, doffset = kernels.backward(layout.rows(g.data), scale.data, saved)
         return constant(layout.restore(dx), X.fmt), constant(dscale), constant(doffset)

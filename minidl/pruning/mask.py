@@ -38,4 +38,5 @@ def masking_hook(consumer_keep, prunable_layers, activations=None):
             activations[layer.Name] = outs[0]
         return outs
 
+    hook.touches = frozenset(consumer_keep) | prunable  # other layers pass through (minidl.network.run)
     return hook
