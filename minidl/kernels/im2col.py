@@ -87,21 +87,41 @@ def _kernel_args(window, H, W, C):
 
 # -- NumPy ---------------------------------------------------------------------
 
-def _im2col_numpy(x, window, pad_value):
+def _padded(x, window, pad_value):
+    """The (H, W, C, N) image as a C-contiguous (N, H + pt + pb, W + pl + pr, C) array with its padding."""
     H, W, C, N = x.shape
-    (fh, fw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = window
-    Ho, Wo = window.output_size(H, W)
+    pt, pb, pl, pr = window.padding
     image = x.transpose(3, 0, 1, 2)  # (N, H, W, C): a view of the layers' channel-last buffers
     if pt or pb or pl or pr:
         padded = np.full((N, H + pt + pb, W + pl + pr, C), pad_value, dtype=x.dtype)
         padded[:, pt:pt + H, pl:pl + W] = image
-        image = padded
-    else:
-        image = np.ascontiguousarray(image)
+        return padded
+    return np.ascontiguousarray(image)
+
+
+def _im2col_numpy(x, window, pad_value):
+    H, W, C, N = x.shape
+    (fh, fw), (sh, sw), (dh, dw), _ = window
+    Ho, Wo = window.output_size(H, W)
+    image = _padded(x, window, pad_value)
     sn, s_h, s_w, sc = image.strides
     windows = as_strided(image, (N, Ho, Wo, fh, fw, C),
                          (sn, sh * s_h, sw * s_w, dh * s_h, dw * s_w, sc), writeable=False)
     return np.ascontiguousarray(windows)
+
+
+def _window_rows_numpy(x, window):
+    H, W, C, N = x.shape
+    (fh, fw), (sh, sw), (dh, dw), _ = window
+    Ho, Wo = window.output_size(H, W)
+    if C > 1:
+        return _im2col_numpy(x, window, 0.0).reshape(N * Ho * Wo, fh * fw * C)
+    # One channel: im2col's rows copy runs of only FW values; tap by tap, each copied run is an output row
+    # of Wo values (digits conv1, 5x5 on 28x28: 1.9 -> 0.5 ms for 128 images)
+    image = _padded(x, window, 0.0)
+    sn, s_h, s_w, sc = image.strides
+    taps = as_strided(image, (fh, fw, C, N, Ho, Wo), (dh * s_h, dw * s_w, sc, sn, sh * s_h, sw * s_w), writeable=False)
+    return np.ascontiguousarray(taps).reshape(fh * fw * C, N * Ho * Wo).T
 
 
 def _col2im_numpy(cols, window, image_size):
@@ -136,6 +156,10 @@ def _im2col_cupy(x, window, pad_value):
     return cols
 
 
+def _window_rows_cupy(x, window):
+    return _im2col_cupy(x, window, 0.0).reshape(-1, window.size[0] * window.size[1] * x.shape[2])
+
+
 def _col2im_cupy(cols, window, image_size):
     import cupy
     N, C = cols.shape[0], cols.shape[5]
@@ -154,6 +178,13 @@ def im2col(x, window, pad_value=0.0):
     ``x`` padded with ``pad_value`` (0 for convolution, -inf for max pooling).
     """
     return dispatch.pick(x, _im2col_numpy, _im2col_cupy)(x, window, pad_value)
+
+
+def window_rows(x, window):
+    """im2col(x) with zero padding as the (N*Ho*Wo, FH*FW*C) matrix of the convolution's GEMM: C-contiguous,
+    or (NumPy images of one channel) an F-contiguous view of the transposed tap-major columns, which BLAS
+    reads as they are."""
+    return dispatch.pick(x, _window_rows_numpy, _window_rows_cupy)(x, window)
 
 
 def col2im(cols, window, image_size):

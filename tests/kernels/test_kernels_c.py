@@ -59,3 +59,17 @@ def test_c_bodies_match_numpy_kernels(library, case):
     tolerance = 1e-6 if x.dtype == np.float32 else 1e-13  # the sums run in a different order
     np.testing.assert_allclose(call(library, "col2im", (N, H, W, C), c, window, (H, W)), expected,
                                rtol=tolerance, atol=tolerance)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=cases(), one_channel=st.booleans())
+def test_window_rows_are_the_c_bodys_columns_as_a_matrix(library, case, one_channel):
+    """The GEMM's window rows (tap-major and transposed for one channel on NumPy) hold im2col's columns."""
+    x, window, _ = case
+    x = (x[:, :, :1] if one_channel else x).astype(library[1])
+    H, W, C, N = x.shape
+    rows = kernels.window_rows(x, window)
+    Ho, Wo = window.output_size(H, W)
+    cols = call(library, "im2col", (N, Ho, Wo, *window.size, C), x.transpose(3, 0, 1, 2), window, (H, W), 0.0)
+    assert rows.shape == (N * Ho * Wo, window.size[0] * window.size[1] * C)
+    np.testing.assert_array_equal(rows, cols.reshape(rows.shape))
