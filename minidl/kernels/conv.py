@@ -34,12 +34,14 @@ def _map_chunks(xp, fn, chunks):
 # -- the kernels ------------------------------------------------------------------------------------
 
 def _chunks(x, window):
-    """(start, stop) image ranges whose window rows take about CHUNK_BYTES."""
+    """(start, stop) image ranges whose window rows take at most about CHUNK_BYTES (fixed by the sizes alone)."""
     H, W, _, N = x.shape
     Ho, Wo = window.output_size(H, W)
     per_image = Ho * Wo * window.size[0] * window.size[1] * x.shape[2] * x.dtype.itemsize
-    step = max(1, CHUNK_BYTES // max(per_image, 1))
-    return [(n, min(n + step, N)) for n in range(0, N, step)], Ho * Wo
+    count = -(-N // max(1, CHUNK_BYTES // max(per_image, 1)))
+    q, r = divmod(N, count)  # chunks of equal size (within one image), so two threads finish together
+    bounds = [k * q + min(k, r) for k in range(count + 1)]
+    return list(zip(bounds, bounds[1:])), Ho * Wo
 
 
 def _rows(x, window, start, stop):

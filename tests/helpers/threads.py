@@ -9,10 +9,11 @@ from minidl.kernels import parallel
 @pytest.fixture(scope="module")
 def small_grain():
     grain, parallel.GRAIN = parallel.GRAIN, 64
+    shared, parallel.MIN_SHARED = parallel.MIN_SHARED, 0  # small passes shared among the threads too
     previous = policy.set_threads(2)
     yield
     policy.set_threads(previous)
-    parallel.GRAIN = grain
+    parallel.GRAIN, parallel.MIN_SHARED = grain, shared
 
 
 def each_thread_count(fn):

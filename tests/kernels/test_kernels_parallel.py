@@ -6,6 +6,7 @@ without large arrays. The values themselves are checked against plain NumPy expr
 closed forms in float64.
 """
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -40,6 +41,27 @@ def test_split_returns_results_in_range_order_on_both_threads(small_grain):
         assert [i for r in results for i in r] == list(range(1000))
     assert threading.get_ident() in seen
     assert len(parallel.ranges(1000)) == len(results) == 16
+
+
+def test_work_under_min_shared_keeps_its_ranges_on_the_calling_thread(monkeypatch):
+    """Small passes are cut into the same ranges but never handed to a worker (waking one costs more)."""
+    monkeypatch.setattr(parallel, "GRAIN", 64)
+    monkeypatch.setattr(parallel, "MIN_SHARED", 10_000)
+    previous = policy.set_threads(2)
+    try:
+        for elements, shared in ((parallel.MIN_SHARED - 1, False), (parallel.MIN_SHARED, True)):
+            seen = set()
+
+            def part(start, stop):
+                seen.add(threading.get_ident())
+                time.sleep(0.002)  # long enough for the worker to take a range when it may
+                return start
+
+            results = parallel.split(part, 40, elements)
+            assert results == [a for a, _ in parallel.ranges(40, elements)]
+            assert (seen != {threading.get_ident()}) == shared
+    finally:
+        policy.set_threads(previous)
 
 
 def test_split_raises_what_a_range_raised_and_keeps_working(small_grain):
