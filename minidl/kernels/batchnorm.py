@@ -219,26 +219,30 @@ def forward(x, scale, offset, eps, relu=False):
     return dispatch.pick(x, _forward_numpy, _forward_cupy)(x, scale, offset, eps, relu)
 
 
-def normalize(x, mean, factor, offset, relu=False):
+def normalize(x, mean, factor, offset, relu=False, out=None):
     """``(x - mean)*factor + offset`` per channel of the (A, C, B) array ``x`` (the inference form), then
-    ``max(., 0)`` if ``relu``.
+    ``max(., 0)`` if ``relu``; written into ``out`` (shaped like x, C-contiguous; may be x) if given.
 
     Same operations in the same order as the composed expression, range by range on long rows.
     """
     if type(x) is not np.ndarray:
         y = (x - mean[:, None]) * factor[:, None] + offset[:, None]
-        return array_module(y).maximum(y, 0) if relu else y
+        y = array_module(y).maximum(y, 0) if relu else y
+        if out is None:
+            return y
+        out[...] = y
+        return out
     rows, expand = _long_rows(x)
     m, a, b = expand(mean), expand(factor), expand(offset)
-    y = np.empty_like(rows)
+    y = np.empty_like(rows) if out is None else out.reshape(rows.shape)
     zeros = np.zeros(rows.shape[1:], rows.dtype) if relu else None
 
     def apply(start, stop):
-        out = np.subtract(rows[start:stop], m, out=y[start:stop])
-        out *= a
-        out += b
+        part = np.subtract(rows[start:stop], m, out=y[start:stop])
+        part *= a
+        part += b
         if relu:
-            np.maximum(out, zeros, out=out)
+            np.maximum(part, zeros, out=part)
 
     parallel.split(apply, len(rows), rows.size)
     return y.reshape(x.shape)

@@ -48,8 +48,9 @@ def _rows(x, window, start, stop):
     return windows.window_rows(x[..., start:stop], window)
 
 
-def forward(x, weights, bias, window):
-    """``im2col(x) @ weights + bias`` as (N*Ho*Wo, F) rows."""
+def forward(x, weights, bias, window, epilogue=None):
+    """``im2col(x) @ weights + bias`` as (N*Ho*Wo, F) rows; ``epilogue(rows)``, if given, then changes each
+    chunk's C-contiguous (n, F) rows in place while they are in cache (a batch norm in predict)."""
     xp = array_module(x)
     F = weights.shape[1]
     chunks, per_image = _chunks(x, window)
@@ -60,6 +61,8 @@ def forward(x, weights, bias, window):
         xp.matmul(_rows(x, window, start, stop), weights, out=out)
         if bias is not None:
             out += bias
+        if epilogue is not None:
+            epilogue(out)
     _map_chunks(xp, rows, chunks)
     return y
 

@@ -118,10 +118,11 @@ class Layer:
         """Training behaviour: (outputs, state) with state a dict of updated state values."""
         return self.predict(*X), {}
 
-    def fused(self, following):
-        """What computes ``following`` applied to this layer's output in fewer passes over memory (an object with
-        this layer's Name, Type, class_name, predict and forward), where ``following`` alone reads that output;
-        None (the default) where this kind of layer has no such form. The network runs it in place of both."""
+    def fused(self, following, training):
+        """What computes ``following`` (a layer, or what such a call returned) applied to this layer's output in
+        fewer passes over memory, where ``following`` alone reads that output: an object with this layer's Name,
+        Type and class_name and a predict (and, if ``training``, a forward returning this layer's state); None
+        (the default) where this kind of layer has no such form. The network runs it in place of both."""
         return None
 
     def description(self):

@@ -1,11 +1,12 @@
 """convolution2dLayer: 2-D convolution through minidl.ops.dlconv, and what the convolution layers share."""
-from ..ops.conv import dlconv
+from ..ops.conv import dlconv, dlconv_batchnorm
 from .. import validate
 from . import _args
 from ._inputs import image_sizes
 from .base import Layer
 from .display import size_text, strided_description
 from .initializers import BIAS, WEIGHTS, check_size, initial_value, initializer, parameter
+from .norm import BatchNormalizationLayer, WithReLU
 
 
 class Convolution(Layer):
@@ -35,10 +36,36 @@ class Convolution(Layer):
         check_size(bias, bias_shape, "Bias", self)
         return self.copy(Weights=weights, Bias=bias)
 
+    def _window(self):
+        return {"Stride": self.Stride, "Padding": _args.op_padding(self.PaddingMode, self.PaddingSize),
+                "DilationFactor": self.DilationFactor}
+
     def predict(self, X):
-        return dlconv(X, self.Weights, self.Bias, Stride=self.Stride,
-                      Padding=_args.op_padding(self.PaddingMode, self.PaddingSize),
-                      DilationFactor=self.DilationFactor)
+        return dlconv(X, self.Weights, self.Bias, **self._window())
+
+    def fused(self, following, training):
+        """In predict, followed by a batch normalization layer (fused with its ReLU or not) that alone reads
+        its output: the normalisation runs on the convolution's output chunk by chunk (ops.conv.dlconv_batchnorm)."""
+        if training:
+            return None
+        if isinstance(following, BatchNormalizationLayer):
+            return _ConvolutionThenNormalization(self, following, False)
+        if isinstance(following, WithReLU):
+            return _ConvolutionThenNormalization(self, following.layer, True)
+        return None
+
+
+class _ConvolutionThenNormalization:
+    """A convolution layer and the batch normalization (and ReLU) after it, in predict (see Layer.fused)."""
+
+    def __init__(self, conv, norm, relu):
+        self.conv, self.norm, self.relu = conv, norm, relu
+        self.Name, self.Type, self.class_name = conv.Name, conv.Type, conv.class_name
+
+    def predict(self, X):
+        n = self.norm
+        return dlconv_batchnorm(X, self.conv.Weights, self.conv.Bias, n.Offset, n.Scale, n.TrainedMean,
+                                n.TrainedVariance, Epsilon=n.Epsilon, relu=self.relu, **self.conv._window())
 
 
 class Convolution2DLayer(Convolution):

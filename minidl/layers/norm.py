@@ -90,9 +90,9 @@ class BatchNormalizationLayer(_NormalizationLayer):
                                                   MeanDecay=self.MeanDecay, VarianceDecay=self.VarianceDecay)
         return Y, {"TrainedMean": mean, "TrainedVariance": variance}
 
-    def fused(self, following):
+    def fused(self, following, training):
         """Followed by a ReLU layer that alone reads its output: both in one pass each way (ops.norm.batchnorm_relu)."""
-        return _WithReLU(self) if type(following) is ReLULayer else None
+        return WithReLU(self) if type(following) is ReLULayer else None
 
     def description(self):
         channels = self.NumChannels
@@ -142,7 +142,7 @@ batchNormalizationLayer = BatchNormalizationLayer
 groupNormalizationLayer = GroupNormalizationLayer
 
 
-class _WithReLU:
+class WithReLU:
     """A batch normalization layer and the ReLU layer after it, run as one (see Layer.fused): the batch norm's
     name, type, state and errors, the ReLU's output."""
 

@@ -17,29 +17,32 @@ def run(net, X, training, hook=None, kept=None):
         return _run(net, X, training, hook, kept)
 
 
-def _fusions(graph, hook, kept):
-    """{consumer name: producer layer} for the producers run fused with the one layer that reads them
-    (Layer.fused): where that output is nobody else's input and not asked for (``kept``), and ``hook``
-    (if any) declares it passes both layers through untouched (a ``touches`` set of layer names)."""
+def _fusions(graph, hook, kept, training):
+    """{first layer's name: (what runs in place of the chain, names in the chain)} for chains of layers run
+    fused (Layer.fused): each layer's output is read by the next one only, is not asked for (``kept``),
+    and ``hook`` (if any) declares it passes them through untouched (a ``touches`` set of layer names)."""
     if kept is None or (hook is not None and not hasattr(hook, "touches")):
         return {}
     touched = getattr(hook, "touches", frozenset())
     readers = {}
     for key, source in graph.sources.items():
         readers.setdefault(source, []).append(key)
-    fusions = {}
-    for layer in graph._ordered:
+    heads = {}  # a chain's first layer name -> (its unit, its names), built from the last layer back
+    for layer in reversed(graph._ordered):
         ports = output_ports(layer)
         if len(ports) != 1 or (layer.Name, ports[0]) in kept or layer.Name in touched:
             continue
         reading = readers.get((layer.Name, ports[0]), [])
-        if len(reading) != 1:
+        consumer = graph.layer(reading[0][0]) if len(reading) == 1 else None
+        if consumer is None or len(consumer.InputNames) != 1 or consumer.Name in touched:
             continue
-        consumer = graph.layer(reading[0][0])
-        if len(consumer.InputNames) == 1 and consumer.Name not in touched and \
-                layer.fused(consumer) is not None:
-            fusions[consumer.Name] = layer
-    return fusions
+        following, names = heads.pop(consumer.Name, (consumer, (consumer.Name,)))
+        unit = layer.fused(following, training)
+        if unit is not None:
+            heads[layer.Name] = (unit, (layer.Name,) + names)
+        elif len(names) > 1:
+            heads[consumer.Name] = (following, names)  # the chain after this layer stands as it is
+    return heads
 
 
 def _run(net, X, training, hook, kept):
@@ -63,8 +66,8 @@ def _run(net, X, training, hook, kept):
             raise TypeError(f"input X{i + 1} ({graph.input_names[i]}) must be a dlarray; got {type(x).__name__}")
     feeds = dict(zip(graph.inputs, X))
     values, states, layers = {}, {}, {}
-    fusions = _fusions(graph, hook, kept)
-    fused_away = {producer.Name for producer in fusions.values()}
+    fusions = _fusions(graph, hook, kept, training)
+    fused_away = {name for _, names in fusions.values() for name in names[1:]}
 
     def call(layer, args):
         layers[layer.Name] = layer
@@ -79,21 +82,20 @@ def _run(net, X, training, hook, kept):
                        f"{sizes_text(args)}: {err}") from err
         return outs if isinstance(outs, tuple) else (outs,)
 
-    def inputs_of(layer):
-        if is_input_layer(layer):
-            return (feeds[(layer.Name, None)],)
-        return tuple(feeds[key] if key in feeds else values[graph.sources[key]]
-                     for key in ((layer.Name, port) for port in layer.InputNames))
-
     for layer in graph._ordered:  # the network's own layers, sorted once when the graph was made
         if layer.Name in fused_away:
-            continue  # run with the layer that reads it
-        producer = fusions.get(layer.Name)
-        if producer is not None:
-            outs = call(producer.fused(layer), inputs_of(producer))
-            layers[producer.Name], layers[layer.Name] = producer, layer
+            continue  # run by the chain it belongs to
+        if is_input_layer(layer):
+            args = (feeds[(layer.Name, None)],)
         else:
-            args = inputs_of(layer)
+            args = tuple(feeds[key] if key in feeds else values[graph.sources[key]]
+                         for key in ((layer.Name, port) for port in layer.InputNames))
+        if layer.Name in fusions:
+            unit, names = fusions[layer.Name]
+            outs = call(unit, args)
+            layers.update((name, graph.layer(name)) for name in names)
+            layer = graph.layer(names[-1])  # the chain's output is its last layer's
+        else:
             outs = call(layer, args) if hook is None else hook(layer, args, call)
         for port, value in zip(output_ports(layer), outs):
             values[(layer.Name, port)] = value

@@ -15,6 +15,7 @@ from .._namevalue import namevalue
 from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
 from ..formats import canonical, canonical_permutation, parse_format
+from ..kernels import batchnorm as bn_kernels
 from ..kernels import conv as conv_kernels
 from ..kernels.sums import channel_sums
 from ..kernels import im2col as kernels
@@ -23,6 +24,7 @@ from ._util import as_dlarray, constant
 from .elementwise import _cast
 from .grouped_conv import grouped_dlconv
 from .matmul import mtimes
+from .norm import MIN_EPSILON, batchnorm, batchnorm_relu, inference_terms
 from .reduce import sum_over
 from .shape import relabel, reshape_raw, transpose_raw
 
@@ -150,6 +152,40 @@ def dlconv(X, weights, bias, *, Stride=1, Padding=0, DilationFactor=1, DataForma
     # Window rows run over (i, j, c), the row-major order of the weights' first three axes.
     w_mat = reshape_raw(w, (fh * fw * c, f), "")
     return restore(image_output(_convolve(x, w_mat, b, window), N, Ho, Wo))
+
+
+def dlconv_batchnorm(X, weights, bias, offset, scaleFactor, trainedMean, trainedVariance, *, Stride=1, Padding=0,
+                     DilationFactor=1, Epsilon=1e-5, relu=False):
+    """The inference form of :func:`batchnorm` (then ReLU if ``relu``) of ``dlconv(X, weights, bias, ...)``:
+    a convolution layer's predict followed by a batch normalization layer's (and a ReLU layer's). Not a
+    MATLAB function.
+
+    Outside dlfeval's recording, for an "SSCB" X with 4-D weights and statistics of X's type, the
+    normalisation runs on each chunk of the convolution's rows while they are in cache, with the same
+    operations as the calls in turn, so the values are theirs; otherwise it is those calls.
+    """
+    def apart():
+        Y = dlconv(X, weights, bias, Stride=Stride, Padding=Padding, DilationFactor=DilationFactor)
+        return (batchnorm_relu if relu else batchnorm)(Y, offset, scaleFactor, trainedMean, trainedVariance,
+                                                      Epsilon=Epsilon)
+    if is_recording() or np.ndim(weights) != 4 or not isinstance(X, dlarray) or X.fmt != "SSCB":
+        return apart()
+    x, _ = image_input(X, None, "dlconv")
+    w, b = _weights_and_bias(weights, bias, x)
+    fh, fw, c, f = w.shape
+    window = image_window(x.shape, (fh, fw), Stride, DilationFactor, Padding, "weights")
+    eps = validate.real(Epsilon, "Epsilon", MIN_EPSILON, where="batchnorm")
+    mean, factor, shift = inference_terms(f, x, offset, scaleFactor, trainedMean, trainedVariance, eps)
+    if any(v is not None and v.dtype != x.dtype for v in (w, b, mean, factor, shift)):
+        return apart()
+
+    def normalise(rows):  # (n, F) rows as the (A, C, B) array of the batch-norm kernels, in place
+        view = rows[:, :, None]
+        bn_kernels.normalize(view, mean.data, factor.data, shift.data, relu, out=view)
+    y = conv_kernels.forward(x.data, reshape_raw(w, (fh * fw * c, f), "").data, None if b is None else b.data,
+                             window, normalise)
+    Ho, Wo = window.output_size(*x.shape[:2])
+    return image_output(dlarray._wrap(y), x.shape[3], Ho, Wo)
 
 
 def _convolve(x, w_mat, b, window):

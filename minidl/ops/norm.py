@@ -104,25 +104,33 @@ def _batchnorm(X, offset, scaleFactor, trainedMean, trainedVariance, Epsilon, re
     channel = checked_input(X, name)
     eps = validate.real(Epsilon, "Epsilon", MIN_EPSILON, where=name)
     C = X.shape[channel]
+    if (trainedMean is None) != (trainedVariance is None):
+        raise TypeError(f"{name}: give both trainedMean and trainedVariance (inference form) or neither (training form)")
+    if trainedMean is not None:
+        mean, factor, shift = inference_terms(C, X, offset, scaleFactor, trainedMean, trainedVariance, eps)
+        if not is_recording() and all(v.dtype == X.dtype for v in (factor, shift, mean)):
+            layout = kernels.Rows(X.data, channel)  # nothing to differentiate: one fused pass
+            y = kernels.normalize(layout.rows(X.data), mean.data, factor.data, shift.data, relu)
+            return dlarray._wrap(layout.restore(y), X.fmt)
+        Y = ((X - _per_channel(mean, X, channel)) * _per_channel(factor, X, channel)
+             + _per_channel(shift, X, channel))
+        return activation.relu(Y) if relu else Y
     offset = as_dlarray(offset, like=X, argname="offset")
     scale = as_vector(scaleFactor, C, X, "scaleFactor", "one per channel of X")
     shift = as_vector(offset, C, X, "offset", "one per channel of X")
-    if (trainedMean is None) != (trainedVariance is None):
-        raise TypeError(f"{name}: give both trainedMean and trainedVariance (inference form) or neither (training form)")
-    if trainedMean is None:
-        Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps, relu)
-        return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
-    mean = as_vector(trainedMean, C, X, "trainedMean", "one per channel of X")
-    var = as_vector(trainedVariance, C, X, "trainedVariance", "one per channel of X")
-    # Folding scale into 1/sqrt(var + eps) on the small per-channel arrays saves a pass over X.
-    factor = scale / sqrt(var + eps)
-    if not is_recording() and all(v.dtype == X.dtype for v in (factor, shift, mean)):
-        layout = kernels.Rows(X.data, channel)  # nothing to differentiate: one fused pass
-        y = kernels.normalize(layout.rows(X.data), mean.data, factor.data, shift.data, relu)
-        return dlarray._wrap(layout.restore(y), X.fmt)
-    Y = ((X - _per_channel(mean, X, channel)) * _per_channel(factor, X, channel)
-         + _per_channel(shift, X, channel))
-    return activation.relu(Y) if relu else Y
+    Y, mean, var = _batchnorm_training(X, scale, shift, channel, eps, relu)
+    return Y, reshape_raw(mean, offset.shape, ""), reshape_raw(var, offset.shape, "")
+
+
+def inference_terms(C, like, offset, scaleFactor, trainedMean, trainedVariance, eps):
+    """(mean, factor, shift), (C,) dlarrays on the device of the dlarray ``like``: the inference form is
+    ``(X - mean)*factor + shift``, the scale folded into 1/sqrt(var + eps) on the small per-channel
+    arrays (which saves a pass over X)."""
+    scale = as_vector(scaleFactor, C, like, "scaleFactor", "one per channel of X")
+    shift = as_vector(offset, C, like, "offset", "one per channel of X")
+    mean = as_vector(trainedMean, C, like, "trainedMean", "one per channel of X")
+    var = as_vector(trainedVariance, C, like, "trainedVariance", "one per channel of X")
+    return mean, scale / sqrt(var + eps), shift
 
 
 def _batchnorm_training(X, scale, shift, channel, eps, relu):

@@ -12,7 +12,7 @@ from minidl.network.run import _fusions
 from minidl.ops.conv import dlconv
 from minidl.ops.fc import fullyconnect
 from minidl.ops.activation import softmax
-from helpers.device import assert_allclose, host
+from helpers.device import assert_allclose, assert_array_equal, host
 
 
 def net_and_batch():
@@ -47,21 +47,27 @@ def composed(net, X, training):
     return softmax(fullyconnect(relu(b), learnable(net, "fc", "Weights"), learnable(net, "fc", "Bias"))), b
 
 
-def test_the_plan_fuses_only_an_output_nobody_else_reads():
+def chains(graph, hook, kept, training):
+    return {head: names for head, (_, names) in _fusions(graph, hook, kept, training).items()}
+
+
+def test_the_plan_fuses_only_outputs_nobody_else_reads():
     net, _, _ = net_and_batch()
     graph = net.graph
     outputs = frozenset(graph.outputs)
-    assert {k: v.Name for k, v in _fusions(graph, None, outputs).items()} == {"relu": "bn"}
-    assert _fusions(graph, None, None) == {}  # every value wanted (analyzeNetwork)
-    assert _fusions(graph, None, outputs | {("bn", "out")}) == {}  # Outputs asks for the batch norm's output
-    assert _fusions(graph, lambda layer, args, call: call(layer, args), outputs) == {}  # a hook that may touch any layer
+    assert chains(graph, None, outputs, True) == {"bn": ("bn", "relu")}
+    assert chains(graph, None, outputs, False) == {"conv": ("conv", "bn", "relu")}  # predict: the conv too
+    assert chains(graph, None, None, False) == {}  # every value wanted (analyzeNetwork)
+    assert chains(graph, None, outputs | {("bn", "out")}, True) == {}  # Outputs asks for the batch norm's output
+    assert chains(graph, None, outputs | {("conv", "out")}, False) == {"bn": ("bn", "relu")}
+    assert chains(graph, lambda layer, args, call: call(layer, args), outputs, True) == {}  # a hook that may touch any layer
 
     def touching(layer, args, call):
         return call(layer, args)
     touching.touches = frozenset({"relu"})
-    assert _fusions(graph, touching, outputs) == {}
+    assert chains(graph, touching, outputs, True) == {}
     touching.touches = frozenset({"conv"})
-    assert set(_fusions(graph, touching, outputs)) == {"relu"}
+    assert chains(graph, touching, outputs, False) == {"bn": ("bn", "relu")}
 
 
 def test_a_batch_norm_output_read_twice_is_not_fused():
@@ -71,7 +77,7 @@ def test_a_batch_norm_output_read_twice_is_not_fused():
     net = dlnetwork(layers, Initialize=False)
     from minidl.network import connectLayers
     net = connectLayers(net, "bn", "add/in2")
-    assert _fusions(net.graph, None, frozenset(net.graph.outputs)) == {}
+    assert chains(net.graph, None, frozenset(net.graph.outputs), False) == {}
 
 
 def test_predict_and_forward_equal_the_two_layers_run_apart():
@@ -79,6 +85,9 @@ def test_predict_and_forward_equal_the_two_layers_run_apart():
     want, b = composed(net, X, training=False)
     assert (host(extractdata(b)) < 0).any()  # the ReLU has something to cut
     assert_allclose(predict(net, X), want, rtol=1e-5, atol=1e-6)
+    # the fused chain does the unfused operations: the very same values
+    assert_array_equal(predict(net, X), predict(net, X, Outputs=["sm", "bn"])[0])
+    assert_array_equal(forward(net, X)[0], forward(net, X, Outputs=["sm", "bn"])[0])
     # asking for the batch norm's output turns the fusion off for it and returns it, negative values included
     Y, bn_out = predict(net, X, Outputs=["sm", "bn"])
     assert_allclose(bn_out, b, rtol=1e-5, atol=1e-6)
