@@ -106,7 +106,10 @@ def _range_sums(rows, x_shape, fn):
     def part(start, stop):
         return [folded_sums(*(t.reshape(-1, C, B) for t in term)) for term in fn(start, stop)]
     parts = parallel.split(part, len(rows), rows.size)
-    return [sum((p[k] for p in parts[1:]), parts[0][k]) for k in range(len(parts[0]))]
+    if len(parts) == 1:
+        return parts[0]
+    # the ranges' sums folded too, so accuracy does not fall with their number
+    return [folded_sums(np.stack([p[k] for p in parts])[:, :, None]) for k in range(len(parts[0]))]
 
 
 def _relu_mask(t, positive):
@@ -232,6 +235,9 @@ def normalize(x, mean, factor, offset, relu=False, out=None):
             return y
         out[...] = y
         return out
+    if out is not None and not (out.flags.c_contiguous and out.shape == x.shape):
+        raise ValueError(f"normalize: out must be a C-contiguous array of x's shape {x.shape}; got shape "
+                         f"{out.shape}, strides {out.strides}")
     rows, expand = _long_rows(x)
     m, a, b = expand(mean), expand(factor), expand(offset)
     y = np.empty_like(rows) if out is None else out.reshape(rows.shape)

@@ -46,11 +46,11 @@ class Convolution(Layer):
     def fused(self, following, training):
         """In predict, followed by a batch normalization layer (fused with its ReLU or not) that alone reads
         its output: the normalisation runs on the convolution's output chunk by chunk (ops.conv.dlconv_batchnorm)."""
-        if training:
+        if training or type(self).predict is not Convolution.predict:  # a subclass may compute something else
             return None
-        if isinstance(following, BatchNormalizationLayer):
+        if type(following) is BatchNormalizationLayer:
             return _ConvolutionThenNormalization(self, following, False)
-        if isinstance(following, WithReLU):
+        if type(following) is WithReLU:  # made only for an exact BatchNormalizationLayer
             return _ConvolutionThenNormalization(self, following.layer, True)
         return None
 

@@ -92,7 +92,8 @@ class BatchNormalizationLayer(_NormalizationLayer):
 
     def fused(self, following, training):
         """Followed by a ReLU layer that alone reads its output: both in one pass each way (ops.norm.batchnorm_relu)."""
-        return WithReLU(self) if type(following) is ReLULayer else None
+        exact = type(self) is BatchNormalizationLayer and type(following) is ReLULayer  # subclasses compute their own
+        return WithReLU(self) if exact else None
 
     def description(self):
         channels = self.NumChannels

@@ -211,6 +211,19 @@ def test_batchnorm_kernels_split_identically_and_match_the_closed_form(small_gra
     np.testing.assert_allclose(doffset, want[5], rtol=1e-4, atol=1e-5 * A * B * np.max(np.abs(dy)))
 
 
+def test_batchnorm_inference_kernel_writes_into_out_and_refuses_a_strided_one():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 4, 1)).astype(np.float32)
+    mean, factor, offset = (rng.standard_normal(4).astype(np.float32) for _ in range(3))
+    want = np.maximum((x - mean[:, None]) * factor[:, None] + offset[:, None], 0)
+    inplace = x.copy()
+    assert batchnorm.normalize(inplace, mean, factor, offset, True, out=inplace) is not None
+    np.testing.assert_array_equal(inplace, want, strict=True)
+    strided = np.empty((300, 8, 1), np.float32)[:, ::2]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        batchnorm.normalize(x, mean, factor, offset, out=strided)
+
+
 def test_long_rows_regroup_channel_last_data():
     x = np.arange(96 * 5 * 3, dtype=np.float32).reshape(96 * 5, 3, 1)
     rows, expand = batchnorm._long_rows(x)

@@ -6,9 +6,12 @@ import numpy as np
 from minidl import (batchNormalizationLayer, batchnorm, convolution2dLayer, crossentropy, dlarray, dlfeval,
                     dlgradient, extractdata, fullyConnectedLayer, imageInputLayer, relu, reluLayer, rng,
                     softmaxLayer, taylorPrunableNetwork)
-from minidl.layers import additionLayer
+from minidl.layers import additionLayer, groupedConvolution2dLayer
+from minidl.layers.conv import Convolution2DLayer
+from minidl.layers.norm import BatchNormalizationLayer
 from minidl.network import dlnetwork, forward, predict
 from minidl.network.run import _fusions
+from minidl.optim import dlupdate
 from minidl.ops.conv import dlconv
 from minidl.ops.fc import fullyconnect
 from minidl.ops.activation import softmax
@@ -120,3 +123,53 @@ def test_taylor_pruning_hook_lets_the_fusion_through():
     Y, _, acts = forward(prunable, X)
     assert_allclose(Y, forward(net, X)[0], rtol=1e-6, atol=1e-7)
     assert len(acts) == 1 and acts[0].shape == (7, 6, 5, 9)
+
+
+def apart_outputs(net):
+    """Outputs that keep every convolution's and batch norm's own output: nothing is fused."""
+    return list(net.OutputNames) + [name for name in net.graph.names if name.startswith(("conv", "bn"))]
+
+
+def check_same_as_apart(net, X):
+    outputs = apart_outputs(net)
+    assert_array_equal(predict(net, X), predict(net, X, Outputs=outputs)[0])
+    assert_array_equal(forward(net, X)[0], forward(net, X, Outputs=outputs)[0])
+
+
+def test_conv_and_batch_norm_without_relu_and_the_fallbacks_give_the_layers_values():
+    rng(5)
+    X = dlarray(np.random.default_rng(1).standard_normal((6, 6, 4, 5)).astype(np.float32), "SSCB")
+    head = [imageInputLayer([6, 6, 4], Normalization="none", Name="in")]
+    tail = [fullyConnectedLayer(3, Name="fc")]
+    plain = dlnetwork(head + [convolution2dLayer(3, 6, Name="conv"), batchNormalizationLayer(Name="bn")] + tail)
+    assert chains(plain.graph, None, frozenset(plain.graph.outputs), False) == {"conv": ("conv", "bn")}
+    check_same_as_apart(plain, X)
+    grouped = dlnetwork(head + [groupedConvolution2dLayer(3, 2, 2, Name="conv"), batchNormalizationLayer(Name="bn"),
+                                reluLayer(Name="relu")] + tail)  # 5-D weights: the ops in turn
+    check_same_as_apart(grouped, X)
+    double = dlupdate(lambda w: dlarray(host(extractdata(w)).astype(np.float64)), plain)  # float64 weights, float32 X
+    check_same_as_apart(double, X)
+
+
+class Doubled(Convolution2DLayer):
+    def predict(self, X):
+        return super().predict(X) * 2
+
+
+class Shifted(BatchNormalizationLayer):
+    def predict(self, X):
+        return super().predict(X) + 1
+
+    def forward(self, X):
+        Y, state = super().forward(X)
+        return Y + 1, state
+
+
+def test_subclasses_that_compute_something_else_are_not_fused():
+    X = dlarray(np.random.default_rng(2).standard_normal((5, 5, 2, 3)).astype(np.float32), "SSCB")
+    for conv, bn in ((Doubled(3, 3, Name="conv"), batchNormalizationLayer(Name="bn")),
+                     (convolution2dLayer(3, 3, Name="conv"), Shifted(Name="bn"))):
+        rng(0)
+        net = dlnetwork([imageInputLayer([5, 5, 2], Normalization="none", Name="in"), conv, bn,
+                         reluLayer(Name="relu"), fullyConnectedLayer(2, Name="fc")])
+        check_same_as_apart(net, X)
