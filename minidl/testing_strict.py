@@ -260,8 +260,9 @@ def host_kernels():
     through ``.get()``, every array result back through ``xp.asarray``; ``minidl.kernels.scatter``
     takes its CuPy branch and finds a ``cupyx`` whose ``scatter_add`` adds into the device buffer.
     What this leaves unchecked is the CuPy side of those kernels: the ElementwiseKernel calls in
-    their ``_*_cupy`` functions (the C bodies are compiled on the CPU by tests/test_kernels_c.py and
-    tests/test_kernels_batchnorm_c.py) and the real ``cupyx.scatter_add``.
+    their ``_*_cupy`` functions (the C bodies are compiled on the CPU by tests/kernels/test_kernels_c.py and
+    tests/kernels/test_kernels_batchnorm_c.py, which also runs the batch-norm ``_*_cupy`` functions with
+    them) and the real ``cupyx.scatter_add``.
     """
     from .kernels import dispatch
     original_pick = dispatch.pick

@@ -3,6 +3,8 @@
 Same harness (tests/c_harness.py): each ElementwiseKernel body runs in a C loop over ``i``.
 """
 import ctypes
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -84,3 +86,70 @@ def test_rows_round_trip(order):
     np.testing.assert_array_equal(layout.restore(rows), x)
     other = np.ascontiguousarray(x.transpose(3, 1, 0, 2)).transpose(2, 1, 3, 0)  # same values, other layout
     np.testing.assert_array_equal(layout.restore(layout.rows(other)), x)
+
+
+class _CompiledKernel:
+    """What cupy.ElementwiseKernel gives, run by the compiled C body: array arguments, scalars, then the output."""
+
+    def __init__(self, library, params, name):
+        self.lib, self.dtype, self.c_scalar = library
+        self.params, self.name = [p.split() for p in params.split(",")], name
+
+    def __call__(self, *args):
+        *inputs, out = args
+        pointer = ctypes.POINTER(self.c_scalar)
+        converted = []
+        for words, value in zip(self.params, inputs):
+            if words[0] == "raw":
+                converted.append(np.ascontiguousarray(value, self.dtype).ctypes.data_as(pointer))
+            else:
+                converted.append(self.c_scalar(value) if words[0] == "T" else ctypes.c_int(value))
+        result = np.empty(out.shape, self.dtype)
+        getattr(self.lib, self.name)(result.ctypes.data_as(pointer), ctypes.c_ssize_t(result.size), *converted)
+        out[...] = result
+
+
+def _fake_cupy(library):
+    """A cupy module for the CuPy functions of the kernels: NumPy's functions, ElementwiseKernel compiled as C."""
+    bodies = {kernels.APPLY_BODY: "apply", kernels.BACKWARD_BODY: "backward"}
+    fake = types.ModuleType("cupy")
+    for name in ("empty_like", "square", "sqrt", "maximum"):
+        setattr(fake, name, getattr(np, name))
+    fake.ElementwiseKernel = lambda params, output, body, name: _CompiledKernel(library, params, bodies[body])
+    return fake
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.tuples(st.integers(1, 40), st.integers(1, 4), st.integers(1, 3)), relu=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_cupy_functions_with_the_compiled_bodies_match_the_numpy_kernels(library, shape, relu, seed):
+    """_forward_cupy / _backward_cupy (the ReLU-fused forms included) run as on a GPU, their ElementwiseKernels
+    being the C bodies compiled for the CPU and cupy's other functions NumPy's."""
+    dtype = library[1]
+    rng = np.random.default_rng(seed)
+    x, dy = (rng.standard_normal(shape) * 2 + 0.5).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    scale, offset = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    previous = sys.modules.get("cupy")
+    sys.modules["cupy"] = _fake_cupy(library)
+    kernels._cupy_kernels.cache_clear()
+    try:
+        y, mean, var, saved = kernels._forward_cupy(x, scale, offset, 1e-5, relu)
+        dx, dscale, doffset = kernels._backward_cupy(dy, scale, saved)
+    finally:
+        kernels._cupy_kernels.cache_clear()
+        if previous is None:
+            del sys.modules["cupy"]
+        else:
+            sys.modules["cupy"] = previous
+    want_y, want_mean, want_var, want_saved = kernels.forward(x, scale, offset, 1e-5, relu)
+    want = kernels.backward(dy, scale, want_saved)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10  # the sums run in another order
+    np.testing.assert_allclose(y, want_y, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(mean, want_mean, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(var, want_var, rtol=tolerance, atol=tolerance)
+    if relu and not np.array_equal(y > 0, want_y > 0):
+        return  # a value at the ReLU's edge rounded to the other side: the gradients differ there
+    terms = np.max(np.abs(scale / np.sqrt(want_var + 1e-5))) * np.max(np.abs(dy)) * (2 + x.size)
+    np.testing.assert_allclose(dx, want[0], rtol=tolerance, atol=tolerance * terms)
+    np.testing.assert_allclose(dscale, want[1], rtol=tolerance, atol=tolerance * x.size)
+    np.testing.assert_allclose(doffset, want[2], rtol=tolerance, atol=tolerance * x.size)
