@@ -3,8 +3,10 @@
 Runs one of bench_digits.py's workloads for minidl (the seed's network, one fixed random batch,
 float32) and times every call of the kernel entry points (convolution, batch norm, ReLU) with the
 thread pool and OpenBLAS as minidl sets them; a kernel called from inside another (the gather form
-of the convolution's input gradient calls its forward) counts for the outer one only, so the shares
-add up. "rest" is the step's time outside these kernels: fully connected layer, loss, tape, update.
+of the convolution's input gradient calls its forward; in predict a convolution normalises its chunks
+with the batch-norm kernel, on any thread) counts for the outer one only, so the shares add up.
+"rest" is the step's time outside these kernels: fully connected layer, loss, tape, update (and in
+taylor and prune_iter updateScore).
 
 Run (from the repository root):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_digits_step.py [--workload train] [--batch 128]
@@ -13,8 +15,8 @@ import argparse
 import collections
 import os
 import sys
-import threading
 import time
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_digits  # noqa: E402  (it puts the repository on sys.path)
@@ -50,7 +52,9 @@ def main():
     step = getattr(impl, args.workload)
     for _ in range(3):
         step()  # warm-up
-    totals, inside = collections.defaultdict(float), threading.local()
+    # one flag for all threads: the pool's workers run kernels (the batch norm a convolution applies to its
+    # chunks in predict) only inside a kernel the main thread called, and those count for that kernel
+    totals, inside = collections.defaultdict(float), types.SimpleNamespace(busy=False)
     for label, (module, name) in KERNELS.items():
         setattr(module, name, timed(totals, label, getattr(module, name), inside))
     start = time.perf_counter()
