@@ -3,10 +3,10 @@
 minidl's thread pool (minidl/kernels/parallel.py) runs convolution chunks and large batch-norm, ReLU
 and channel-sum passes on several threads. Its count: the environment variable MINIDL_THREADS (read
 when minidl is imported; 1 = no pool) or :func:`set_threads` at run time; without either,
-automatic. Automatic means: inside :func:`compute` (dlfeval, a network's forward and predict) the
-OpenBLAS of NumPy's wheel is set to one thread per call and minidl's pool takes the threads it had
-(at most MAX_AUTO and the cores), restored when the outermost scope closes; outside it, two
-threads where OpenBLAS already runs one thread per call (``OPENBLAS_NUM_THREADS=1``), else one.
+automatic. Automatic means: inside :func:`compute` (dlfeval, a network's forward and predict,
+updateScore's sums) the OpenBLAS of NumPy's wheel is set to one thread per call and minidl's pool takes
+the threads it had (at most MAX_AUTO and the cores), restored when the outermost scope closes; outside
+it, two threads where OpenBLAS already runs one thread per call (``OPENBLAS_NUM_THREADS=1``), else one.
 That is a process-wide change while minidl computes: NumPy BLAS calls made by other threads at that
 time run on one thread. MINIDL_THREADS (any count) switches it off and leaves OpenBLAS alone.
 Results do not depend on the thread count.
@@ -93,9 +93,10 @@ _lent = 0  # OpenBLAS's thread count when the outermost compute() scope set it t
 
 @contextlib.contextmanager
 def compute():
-    """minidl's computation (dlfeval, a network's forward and predict) runs inside this scope: with the
-    thread count automatic, OpenBLAS runs one thread per call in it and minidl's pool takes the threads
-    OpenBLAS had (see the module docstring); restored when the outermost scope closes, also on error.
+    """minidl's computation (dlfeval, a network's forward and predict, updateScore's sums) runs inside this
+    scope: with the thread count automatic, OpenBLAS runs one thread per call in it and minidl's pool takes
+    the threads OpenBLAS had (see the module docstring); restored when the outermost scope closes, also on
+    error.
     Nothing changes with MINIDL_THREADS / set_threads given, another BLAS, or OpenBLAS at one thread."""
     global _depth, _lent
     found = _openblas() if _chosen is None else None
