@@ -12,7 +12,7 @@ over axes 0 and 2 and the outputs keep the input's memory layout (for conv outpu
 
 Each can end with a ReLU (``relu=True``: a batch-norm layer whose output only a ReLU reads), done in
 the same pass: the network skips a pass over memory each way and never stores the pre-ReLU values;
-the backward recomputes where they were positive from the saved deviations.
+the backward masks with the ReLU's output (positive exactly where its input was).
 
 The NumPy versions run their elementwise passes on long-row views (:func:`_long_rows`) one
 cache-sized range at a time (minidl.kernels.parallel, which may also spread the ranges over threads).
@@ -142,29 +142,30 @@ def _forward_numpy(x, scale, offset, eps, relu):
             np.maximum(out, zeros, out=out)  # against a row of zeros: NumPy's vector loop (see kernels/relu.py)
 
     parallel.split(apply, len(rows), rows.size)
-    return y.reshape(x.shape), mean, var, (xc.reshape(x.shape), inv_std, (a, b) if relu else None)
+    y = y.reshape(x.shape)
+    return y, mean, var, (xc.reshape(x.shape), inv_std, y if relu else None)
 
 
 def _backward_numpy(dy, scale, saved):
-    xc, inv_std, relu = saved
+    xc, inv_std, relu_output = saved
     M = _count(dy)
     dy_rows, expand = _long_rows(dy)
     xc_rows = _long_rows(xc)[0]
+    relu_rows = None if relu_output is None else _long_rows(relu_output)[0]
     dx = np.empty_like(dy_rows)
 
-    def upstream(start, stop):  # dy (zeroed where the fused ReLU's input was not positive) into dx, and its sums
+    def upstream(start, stop):  # dy (zeroed where the fused ReLU's output is not positive) into dx, and its sums
         d, c = dy_rows[start:stop], xc_rows[start:stop]
-        if relu is not None:  # that input recomputed exactly as forward computed it
-            t = np.multiply(c, relu[0], out=dx[start:stop])
-            t += relu[1]
-            d = np.multiply(_relu_mask(t, t > 0), d, out=t)
+        if relu_rows is not None:  # its output is positive exactly where its input was (NaN in neither)
+            part = relu_rows[start:stop]
+            d = np.multiply(_relu_mask(dx[start:stop], part > 0), d, out=dx[start:stop])
         return (d,), (d, c)
 
     sum_dy, sum_dy_xc = _range_sums(dy_rows, dy.shape, upstream)
     sum_dy_xhat = sum_dy_xc * inv_std
     a = scale * inv_std
     a_row, k1, k0 = expand(a), expand(a * inv_std * sum_dy_xhat / M), expand(a * sum_dy / M)
-    d_rows = dx if relu is not None else dy_rows  # the masked dy, where it was made
+    d_rows = dx if relu_rows is not None else dy_rows  # the masked dy, where it was made
 
     def apply(start, stop):
         out = np.multiply(d_rows[start:stop], a_row, out=dx[start:stop])
