@@ -47,6 +47,15 @@ def is_traced(x):
     return node is not None and node.trace.open
 
 
+def _any_traced(inputs):
+    """any(is_traced(x) for x in inputs), without a generator (every op asks)."""
+    for x in inputs:
+        node = getattr(x, "_node", None)
+        if node is not None and node.trace.open:
+            return True
+    return False
+
+
 @contextmanager
 def recording(enabled):
     """Switch recording on or off for the innermost trace (used by the gradient walk)."""
@@ -96,7 +105,7 @@ def record(out, inputs, vjp, with_output=False, with_needs=False):
     receives ``needs`` (one bool per input, see :class:`Node`) as its last argument,
     so that it can skip the work for gradients nobody asked for.
     """
-    if _active and _active[-1].recording and any(is_traced(x) for x in inputs):
+    if _active and _active[-1].recording and _any_traced(inputs):
         rule = vjp
         if with_output:
             ref = weakref.ref(out)

@@ -33,7 +33,7 @@ def _fusions(graph, hook, kept, training):
         if len(ports) != 1 or (layer.Name, ports[0]) in kept or layer.Name in touched:
             continue
         reading = readers.get((layer.Name, ports[0]), [])
-        consumer = graph.layer(reading[0][0]) if len(reading) == 1 else None
+        consumer = graph._by_name[reading[0][0]] if len(reading) == 1 else None
         if consumer is None or len(consumer.InputNames) != 1 or consumer.Name in touched:
             continue
         following, names = heads.pop(consumer.Name, (consumer, (consumer.Name,)))
@@ -93,8 +93,8 @@ def _run(net, X, training, hook, kept):
         if layer.Name in fusions:
             unit, names = fusions[layer.Name]
             outs = call(unit, args)
-            layers.update((name, graph.layer(name)) for name in names)
-            layer = graph.layer(names[-1])  # the chain's output is its last layer's
+            layers.update((name, graph._by_name[name]) for name in names)
+            layer = graph._by_name[names[-1]]  # the chain's output is its last layer's
         else:
             outs = call(layer, args) if hook is None else hook(layer, args, call)
         for port, value in zip(output_ports(layer), outs):
