@@ -15,7 +15,7 @@ from .. import validate
 from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
-from ..kernels.sums import float64_product_sums
+from ..kernels import sums as sum_kernels
 from ..threads import compute
 from ._util import constant, require_dlarray
 from .elementwise import _cast, maximum, minimum
@@ -55,12 +55,12 @@ def sum_over(X, axes, drop=False):
         reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
 
 
-def product_sums_float64(X, Y, keep):
+def float64_product_sums(X, Y, keep):
     """Float64 sums of X*Y (dlarrays of one shape) over every dimension not in ``keep`` (ascending indices),
     as a raw array of X's device; not recorded (the Taylor pruning score: minidl.kernels.sums). Called
     outside dlfeval (updateScore), so it opens minidl.threads.compute for the pool's threads itself."""
     with compute():
-        return float64_product_sums(X.data, Y.data, keep)
+        return sum_kernels.float64_product_sums(X.data, Y.data, keep)
 
 
 def sum(X, dim=None):

@@ -17,7 +17,7 @@ from math import ceil
 import numpy as np
 
 from ..backend import to_device
-from ..ops.reduce import product_sums_float64
+from ..ops.reduce import float64_product_sums
 
 # Layers keep at least this fraction of their original filters (rounded up, never below one).
 # Chosen to reproduce MATLAB's digits example: three 20-filter convolutions give
@@ -36,11 +36,11 @@ def batch_score(activation, gradient):
     """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector.
 
     The sums of a*g run in float64 without float64 copies of the maps, in any memory layout
-    (minidl.ops.reduce.product_sums_float64), so the score is the float64 computation.
+    (minidl.ops.reduce.float64_product_sums), so the score is the float64 computation.
     """
     fmt = activation.fmt
     kept = tuple(k for k, label in enumerate(fmt) if label in "CB")  # C before B in canonical order
-    sums = product_sums_float64(activation, gradient, kept)
+    sums = float64_product_sums(activation, gradient, kept)
     count = math.prod(n for n, label in zip(activation.shape, fmt) if label not in "CB")
     per_example = abs(sums / count)
     # What is left is (C, B), or (C,) without a batch dimension.
