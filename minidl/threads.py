@@ -8,7 +8,10 @@ updateScore's sums) the OpenBLAS of NumPy's wheel is set to one thread per call 
 the threads it had (at most MAX_AUTO and the cores), restored when the outermost scope closes; outside
 it, two threads where OpenBLAS already runs one thread per call (``OPENBLAS_NUM_THREADS=1``), else one.
 That is a process-wide change while minidl computes: NumPy BLAS calls made by other threads at that
-time run on one thread. MINIDL_THREADS (any count) switches it off and leaves OpenBLAS alone.
+time run on one thread. Where the pool has two or more threads, the outermost scope also keeps its
+thread on the CPU it runs on (Linux: sched_setaffinity; its CPUs are restored when the scope closes)
+and the pool keeps its workers off that CPU (kernels/parallel.py, measured there). MINIDL_THREADS (any
+count) switches all of this off and leaves OpenBLAS and the affinities alone.
 Results do not depend on the thread count.
 
 Why, measured on the 2-core build machine: with OpenBLAS's own two threads, threads of ours did not
@@ -66,7 +69,49 @@ def _openblas_get_num_threads():
 
 
 def _cores():
+    if _held is not None:
+        return len(_held[2])
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@cache
+def _sched_getcpu():
+    """glibc's sched_getcpu (the CPU the calling thread runs on), or None."""
+    try:
+        libc = ctypes.CDLL(None)
+        return libc.sched_getcpu if hasattr(libc, "sched_getcpu") else None
+    except OSError:
+        return None
+
+
+def _hold_cpu():
+    """(CPU, thread id, its CPUs before) after keeping the calling thread on the CPU it runs on, or None where
+    that cannot be done (not Linux, one CPU, refused)."""
+    getcpu = _sched_getcpu()
+    if getcpu is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu, allowed = getcpu(), os.sched_getaffinity(0)
+    if cpu not in allowed or len(allowed) < 2:
+        return None
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
+        return None
+    return cpu, threading.get_native_id(), allowed
+
+
+def _release_cpu(held):
+    cpu, thread, allowed = held
+    try:
+        os.sched_setaffinity(thread, allowed)
+    except OSError:  # that thread has ended
+        pass
+
+
+def held_cpu():
+    """(the CPU the thread that opened the outermost compute() scope is kept on, the CPUs it may use
+    otherwise) while it is kept there, else None: the pool keeps its workers off that CPU."""
+    return None if _held is None else (_held[0], _held[2])
 
 
 _chosen = _environment_threads()  # None: automatic
@@ -89,36 +134,41 @@ def threads():
 _lock = threading.Lock()
 _depth = 0  # compute() scopes open, in any thread
 _lent = 0  # OpenBLAS's thread count when the outermost compute() scope set it to 1 (0: not set)
+_held = None  # (CPU, thread id, CPUs before) while the outermost scope keeps its thread on one CPU
 
 
 @contextlib.contextmanager
 def compute():
     """minidl's computation (dlfeval, a network's forward and predict, updateScore's sums) runs inside this
     scope: with the thread count automatic, OpenBLAS runs one thread per call in it and minidl's pool takes
-    the threads OpenBLAS had (see the module docstring); restored when the outermost scope closes, also on
-    error.
+    the threads OpenBLAS had, and the calling thread stays on its CPU with the pool's workers kept off it
+    (see the module docstring); both restored when the outermost scope closes, also on error.
     Nothing changes with MINIDL_THREADS / set_threads given, another BLAS, or OpenBLAS at one thread."""
-    global _depth, _lent
-    found = _openblas() if _chosen is None else None
-    if found is None:
+    global _depth, _lent, _held
+    if _chosen is not None:
         yield
         return
-    get, put = found
     with _lock:
         if _depth == 0:
-            count = get()
-            if count > 1:
-                put(1)
-                _lent = count
+            found = _openblas()
+            if found is not None and found[0]() > 1:
+                _lent = found[0]()
+                found[1](1)
+            if threads() > 1:
+                _held = _hold_cpu()
         _depth += 1
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _lent:
-                put(_lent)
-                _lent = 0
+            if _depth == 0:
+                if _lent:
+                    _openblas()[1](_lent)
+                    _lent = 0
+                if _held is not None:
+                    _release_cpu(_held)
+                    _held = None
 
 
 def set_threads(n):

@@ -1,8 +1,11 @@
 """minidl.threads: the thread count of minidl's pool, and OpenBLAS at one thread inside compute()."""
+import os
+
 import numpy as np
 import pytest
 
 from minidl import dlarray, dlfeval, threads as policy
+from minidl.kernels import parallel
 from minidl.layers import fullyConnectedLayer, featureInputLayer
 from minidl.network import dlnetwork, predict
 
@@ -85,3 +88,28 @@ def test_the_real_openblas_is_restored():
     finally:
         policy.set_threads(previous)
     assert inside == [1] and get() == before
+
+
+def _can_hold_a_cpu():
+    return hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2 and policy._sched_getcpu() is not None
+
+
+@pytest.mark.skipif(not _can_hold_a_cpu(), reason="needs Linux's sched_setaffinity/sched_getcpu and two CPUs")
+def test_compute_keeps_its_thread_on_one_cpu_and_the_pools_workers_off_it(fake):
+    before = os.sched_getaffinity(0)
+    with pytest.raises(KeyError):  # restored also when the computation fails
+        with policy.compute():
+            cpu, allowed = policy.held_cpu()
+            assert os.sched_getaffinity(0) == {cpu} and allowed == before and policy.threads() == 2
+            parallel.map_ranges(lambda a, b: a, [(0, 1), (1, 2)])
+            for worker in parallel._pool.threads:
+                assert os.sched_getaffinity(worker.native_id) == before - {cpu}
+            raise KeyError("inside")
+    assert os.sched_getaffinity(0) == before and policy.held_cpu() is None
+    previous = policy.set_threads(2)  # outside compute(): the workers are back on every CPU at the next split
+    try:
+        parallel.map_ranges(lambda a, b: a, [(0, 1), (1, 2)])
+        for worker in parallel._pool.threads:
+            assert os.sched_getaffinity(worker.native_id) == before
+    finally:
+        policy.set_threads(previous)
