@@ -10,7 +10,8 @@ it, two threads where OpenBLAS already runs one thread per call (``OPENBLAS_NUM_
 That is a process-wide change while minidl computes: NumPy BLAS calls made by other threads at that
 time run on one thread. Where the pool has two or more threads, the outermost scope also keeps its
 thread on the CPU it runs on (Linux: sched_setaffinity; its CPUs are restored when the scope closes)
-and the pool keeps its workers off that CPU (kernels/parallel.py, measured there). MINIDL_THREADS (any
+and the pool keeps its workers off that CPU (kernels/parallel.py, measured there); a thread started
+inside such a scope inherits that one CPU. MINIDL_THREADS (any
 count) switches all of this off and leaves OpenBLAS and the affinities alone.
 Results do not depend on the thread count.
 
