@@ -43,8 +43,7 @@ def is_recording():
 
 
 def is_traced(x):
-    node = getattr(x, "_node", None)
-    return node is not None and node.trace.open
+    return _any_traced((x,))
 
 
 def _any_traced(inputs):
