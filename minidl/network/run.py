@@ -10,30 +10,31 @@ def sizes_text(args):
     return ", ".join("x".join(map(str, a.shape)) + (f" ({a.fmt})" if a.fmt else "") for a in args)
 
 
-def run(net, X, training, hook=None, kept=None):
+def run(net, X, training, hook=None, kept=None, replaced=None):
     """Evaluate the graph (see _run) inside minidl.threads.compute: OpenBLAS on one thread, minidl's pool on
     the cores."""
     with compute():
-        return _run(net, X, training, hook, kept)
+        return _run(net, X, training, hook, kept, replaced or {})
 
 
-def _fusions(graph, hook, kept, training):
+def _fusions(graph, hook, kept, training, by_name=None):
     """{first layer's name: (what runs in place of the chain, names in the chain)} for chains of layers run
     fused (Layer.fused): each layer's output is read by the next one only, is not asked for (``kept``),
     and ``hook`` (if any) declares it passes them through untouched (a ``touches`` set of layer names)."""
     if kept is None or (hook is not None and not hasattr(hook, "touches")):
         return {}
     touched = getattr(hook, "touches", frozenset())
+    by_name = graph._by_name if by_name is None else by_name  # the layers as run (see _run's ``replaced``)
     readers = {}
     for key, source in graph.sources.items():
         readers.setdefault(source, []).append(key)
     heads = {}  # a chain's first layer name -> (its unit, its names), built from the last layer back
-    for layer in reversed(graph._ordered):
+    for layer in (by_name[name] for name in reversed(graph.order)):
         ports = output_ports(layer)
         if len(ports) != 1 or (layer.Name, ports[0]) in kept or layer.Name in touched:
             continue
         reading = readers.get((layer.Name, ports[0]), [])
-        consumer = graph._by_name[reading[0][0]] if len(reading) == 1 else None
+        consumer = by_name[reading[0][0]] if len(reading) == 1 else None
         if consumer is None or len(consumer.InputNames) != 1 or consumer.Name in touched:
             continue
         following, names = heads.pop(consumer.Name, (consumer, (consumer.Name,)))
@@ -45,7 +46,7 @@ def _fusions(graph, hook, kept, training):
     return heads
 
 
-def _run(net, X, training, hook, kept):
+def _run(net, X, training, hook, kept, replaced):
     """Evaluate the graph; returns ({(layer, port): value}, {layer: state dict}, {name: layer as run}).
 
     ``hook(layer, args, call)``, when given, runs in place of each layer: ``call(layer, args)``
@@ -56,6 +57,9 @@ def _run(net, X, training, hook, kept):
     ``kept``: the outputs the caller will read, as (layer, port) keys; given, a layer whose output
     only the next layer reads may run fused with it (see _fusions), and its own output is then
     absent from the values. None (every value is kept) runs each layer on its own.
+
+    ``replaced``: {name: layer} run in place of the network's layers of those names (same ports; the
+    pruned form of a layer, for example), fused like the others.
     """
     graph = net.graph
     if len(X) != len(graph.inputs):
@@ -66,7 +70,9 @@ def _run(net, X, training, hook, kept):
             raise TypeError(f"input X{i + 1} ({graph.input_names[i]}) must be a dlarray; got {type(x).__name__}")
     feeds = dict(zip(graph.inputs, X))
     values, states, layers = {}, {}, {}
-    fusions = _fusions(graph, hook, kept, training)
+    ordered = graph._ordered if not replaced else tuple(replaced.get(l.Name, l) for l in graph._ordered)
+    by_name = graph._by_name if not replaced else {layer.Name: layer for layer in ordered}
+    fusions = _fusions(graph, hook, kept, training, by_name)
     fused_away = {name for _, names in fusions.values() for name in names[1:]}
 
     def call(layer, args):
@@ -82,7 +88,7 @@ def _run(net, X, training, hook, kept):
                        f"{sizes_text(args)}: {err}") from err
         return outs if isinstance(outs, tuple) else (outs,)
 
-    for layer in graph._ordered:  # the network's own layers, sorted once when the graph was made
+    for layer in ordered:  # the network's own layers, sorted once when the graph was made
         if layer.Name in fused_away:
             continue  # run by the chain it belongs to
         if is_input_layer(layer):
@@ -93,8 +99,8 @@ def _run(net, X, training, hook, kept):
         if layer.Name in fusions:
             unit, names = fusions[layer.Name]
             outs = call(unit, args)
-            layers.update((name, graph._by_name[name]) for name in names)
-            layer = graph._by_name[names[-1]]  # the chain's output is its last layer's
+            layers.update((name, by_name[name]) for name in names)
+            layer = by_name[names[-1]]  # the chain's output is its last layer's
         else:
             outs = call(layer, args) if hook is None else hook(layer, args, call)
         for port, value in zip(output_ports(layer), outs):
@@ -129,13 +135,14 @@ def _output_keys(net, Outputs):
     return [split_port(n, output_ports, "Outputs entry", by_name) for n in names]
 
 
-def evaluate(net, X, training, Outputs=None, hook=None):
-    """(tuple of requested outputs, updated State table or None) - shared by forward/predict."""
+def evaluate(net, X, training, Outputs=None, hook=None, replaced=None):
+    """(tuple of requested outputs, updated State table or None) - shared by forward/predict; ``hook`` and
+    ``replaced`` as for _run."""
     if not net.Initialized:
         raise ValueError("The network is not initialized: call net = initialize(net) first "
                          "(or build it with dlnetwork(layers), which initialises)")
     keys = _output_keys(net, Outputs)
-    values, states, _ = run(net, X, training, hook, kept=frozenset(keys))
+    values, states, _ = run(net, X, training, hook, kept=frozenset(keys), replaced=replaced)
     return tuple(values[k] for k in keys), (_updated_state(net, states) if training else None)
 
 

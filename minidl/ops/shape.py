@@ -6,6 +6,7 @@ from ..autodiff.trace import record
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..formats import canonical, canonical_permutation, labelled_shape
+from ..kernels import channels
 from ..kernels.scatter import scatter_add
 from ._util import require_dlarray
 
@@ -82,12 +83,17 @@ def _keeps_dims(key):
     return not advanced or (len(advanced) == 1 and np.ndim(advanced[0]) == 1)
 
 
-def index(x, key):
-    """x[key] with NumPy indexing; the format survives when no dimension is dropped, added or moved."""
+def index(x, key, known=None, vjp=None):
+    """x[key] with NumPy indexing; the format survives when no dimension is dropped, added or moved.
+
+    ``known``: a dlarray the caller knows to hold exactly x[key] (x was built from it); its data is
+    used instead of a copy. ``vjp``: the rule to record in place of scatter (one that builds the
+    same value another way).
+    """
     key = _raw_key(key)
-    data = x.data[key]
+    data = x.data[key] if known is None else known.data
     fmt = x.fmt if x.fmt and _keeps_dims(key) else ""
-    return record(dlarray._wrap(data, fmt), (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
+    return record(dlarray._wrap(data, fmt), (x,), vjp or (lambda g: (scatter(g, key, x.shape, x.fmt),)))
 
 
 def scatter(g, key, shape, fmt):
@@ -95,6 +101,30 @@ def scatter(g, key, shape, fmt):
     out = array_module(g.data).zeros(shape, dtype=g.dtype)
     scatter_add(out, key, g.data)
     return record(dlarray._wrap(out, fmt), (g,), lambda h: (index(h, key),))
+
+
+def widened(x, axis, kept, size):
+    """(``full``, ``x_again``): ``full`` has ``size`` entries along 0-based ``axis``, x's at the sorted
+    positions ``kept`` and zeros elsewhere; ``x_again`` is x read back out of ``full`` (x's own data).
+
+    Computation that goes on from ``x_again`` makes ``full`` a value on its path, so a caller can hand
+    ``full`` out (a pruned network's activations at their original size) and its gradient is defined,
+    while the work stays at x's size. ``full`` keeps x's memory layout.
+    """
+    key = (slice(None),) * axis + (kept,)
+    handed_out = []  # the full-size gradient x_again's rule made, and the gradient it came from
+
+    def widen(g):
+        out = record(dlarray._wrap(channels.spread(g.data, axis, kept, size), g.fmt), (g,), lambda h: (index(h, key),))
+        handed_out[:] = [out, g]
+        return out
+
+    def narrow(g):
+        # Unless other uses of full added to it, g is what widen made: reading x's part back gives its input.
+        return (handed_out[1],) if handed_out and g is handed_out[0] else (index(g, key),)
+
+    full = record(dlarray._wrap(channels.spread(x.data, axis, kept, size), x.fmt), (x,), narrow)
+    return full, index(full, key, known=x, vjp=lambda g: (widen(g),))
 
 
 def concatenate(xs, axis, fmt):

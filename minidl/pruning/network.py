@@ -18,7 +18,7 @@ from .groups import analyse
 from .mask import consumer_masks, masking_hook
 from .rules import PRODUCES, rule_for
 from .score import MIN_KEEP_FRACTION, batch_score, min_keep, normalised
-from .surgery import prune_layers
+from .surgery import cut_hook, cut_layers, cut_plan, full_state, prune_layers
 
 
 class TaylorPrunableNetwork:
@@ -30,17 +30,22 @@ class TaylorPrunableNetwork:
 
     object_functions = ("forward", "predict")  # what forward(prunableNet, X) and predict(...) call
 
-    def __init__(self, net, analysis, masks, score_sum, score_count):
+    def __init__(self, net, analysis, masks, score_sum, score_count, plans=None):
         self._net = net
         self._analysis = analysis
         self._masks = masks              # {group: bool keep-vector}; never written in place
         self._score_sum = score_sum      # {group: float64 accumulated batch scores}
         self._score_count = score_count  # number of updateScore calls since the last prune
-        self._consumer_keep = consumer_masks(analysis, masks)
+        # what the masks imply: which inputs are zeroed (masked runs), which layers lose what (cut runs), and
+        # the cut layers made so far (surgery.cut_layers); shared by the objects with these masks
+        self._consumer_keep, self._plan, self._cut_made = plans or (consumer_masks(analysis, masks),
+                                                                    cut_plan(analysis, masks), {})
 
     def _replace(self, **changes):
         fields = {"net": self._net, "analysis": self._analysis, "masks": self._masks,
                   "score_sum": self._score_sum, "score_count": self._score_count}
+        if "masks" not in changes:
+            fields["plans"] = (self._consumer_keep, self._plan, self._cut_made)
         fields.update(changes)
         return TaylorPrunableNetwork(**fields)
 
@@ -93,16 +98,35 @@ class TaylorPrunableNetwork:
 
         pruningActivations is a list with the output of each prunable convolution (one
         channel per filter), in network order.
+
+        Once filters are pruned, the network's outputs are computed by the network without
+        them (what ``dlnetwork(prunableNet)`` holds, so each iteration costs less than the
+        one before): a pruned filter's activation and gradient are zeros, and its batch
+        normalisation statistics stay as they were. With ``Outputs=`` the full network
+        runs with pruned channels zeroed where they are read, so every intermediate
+        value keeps all its channels.
         """
         activations = {}
-        ys, state = evaluate(self._net, X, True, Outputs,
-                             hook=masking_hook(self._consumer_keep, self._prunable_layers, activations))
+        if Outputs is None and self._plan:
+            ys, state = evaluate(self._net, X, True, hook=cut_hook(self._plan, self._prunable_layers, activations),
+                                 replaced=cut_layers(self._net.graph._layers, self._plan, self._cut_made))
+            state = full_state(state, self._net.State, self._plan)
+        else:
+            ys, state = evaluate(self._net, X, True, Outputs,
+                                 hook=masking_hook(self._consumer_keep, self._prunable_layers, activations))
         acts = [activations[name] for name in self._prunable_layers]
         return (*ys, state, acts)
 
     @namevalue
     def predict(self, *X, Outputs=None):
-        ys, _ = evaluate(self._net, X, False, Outputs, hook=masking_hook(self._consumer_keep, self._prunable_layers))
+        """Inference outputs; computed without the pruned filters unless ``Outputs=`` asks for inner values
+        (see forward)."""
+        if Outputs is None and self._plan:
+            ys, _ = evaluate(self._net, X, False,
+                             replaced=cut_layers(self._net.graph._layers, self._plan, self._cut_made))
+        else:
+            ys, _ = evaluate(self._net, X, False, Outputs,
+                             hook=masking_hook(self._consumer_keep, self._prunable_layers))
         return as_returned(ys, Outputs)
 
     def to_dlnetwork(self):

@@ -12,8 +12,9 @@ of its inputs:
     consumes      reads channels that may be cut, makes channels nothing removes (fully connected)
     blocks        fixes the channel count of its inputs, makes channels nothing removes
 
-and the two cuts: ``slice_inputs(layer, keep)`` and ``slice_outputs(layer, keep)`` return the
-layer without the input channels / filters where the boolean ``keep`` is False.
+and the two cuts: ``slice_inputs(values, keep)`` and ``slice_outputs(values, keep)`` take a layer's
+learnable and state values ({name: dlarray}) and return them without the input channels / filters
+where the boolean ``keep`` is False (minidl.pruning.surgery makes the layer).
 
 A layer class without a row blocks: whatever feeds it keeps all of its channels, so a
 custom or new layer kind is never silently mis-grouped (Torch-Pruning issues #50, #146,
@@ -24,22 +25,22 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..dlarray import dlarray
 from ..layers import (AdditionLayer, AveragePooling2DLayer, BatchNormalizationLayer, Convolution2DLayer,
                       DepthConcatenationLayer, DropoutLayer, FeatureInputLayer, FlattenLayer, FullyConnectedLayer,
                       GlobalAveragePooling2DLayer, GroupedConvolution2DLayer, GroupNormalizationLayer, ImageInputLayer,
                       LeakyReLULayer, MaxPooling2DLayer, ReLULayer, SoftmaxLayer)
+from ..ops.shape import index
 
 PRODUCES, PRESERVES, COUPLES, CONCATENATES, FLATTENS, CONSUMES, BLOCKS = (
     "produces", "preserves", "couples", "concatenates", "flattens", "consumes", "blocks")
 
 
-def _unchanged(layer, keep):
-    return layer
+def _unchanged(values, keep):
+    return values
 
 
 class Rule(NamedTuple):
-    """One row: the channel role, and the cuts (layer, keep) -> layer; a layer with nothing to cut keeps itself."""
+    """One row: the channel role, and the cuts (values, keep) -> values; a layer with nothing to cut keeps its own."""
 
     role: str
     slice_inputs: Callable = _unchanged
@@ -47,32 +48,30 @@ class Rule(NamedTuple):
 
 
 def _take(value, keep, axis):
-    """value with only the kept entries along ``axis`` (a new array; the original is untouched)."""
-    index = [slice(None)] * value.ndim
-    index[axis] = np.flatnonzero(keep)
-    return dlarray._wrap(value.data[tuple(index)], value.fmt)
+    """value with only the kept entries along ``axis`` (a new array; the original is untouched). Recorded
+    inside dlfeval, so the gradient of a pruned layer's learnable reaches the full one (zeros where cut)."""
+    key = [slice(None)] * value.ndim
+    key[axis] = np.flatnonzero(keep)
+    return index(value, tuple(key))
 
 
 def cut(**axes):
     """A slicing function: each named property loses the entries where keep is False along its axis."""
-    def slice_(layer, keep):
-        return layer.copy(**{name: _take(getattr(layer, name), keep, axis) for name, axis in axes.items()})
+    def slice_(values, keep):
+        return {**values, **{name: _take(values[name], keep, axis) for name, axis in axes.items()}}
     return slice_
 
 
-def _per_channel(layer, keep):
+def _per_channel(values, keep):
     """Every learnable and state value is one entry per channel (1x1xC, or Cx1 without 'S')."""
-    changes = {}
-    for name in layer.learnable_names + layer.state_names:
-        value = getattr(layer, name)
-        changes[name] = _take(value, keep, max(k for k, n in enumerate(value.shape) if n == keep.size))
-    return layer.copy(**changes)
+    return {name: _take(value, keep, max(k for k, n in enumerate(value.shape) if n == keep.size))
+            for name, value in values.items()}
 
 
-def _columns(layer, keep):
+def _columns(values, keep):
     """Weights are OutputSize x InputSize; MATLAB flattens h, then w, then c, so a channel owns a block."""
-    columns = np.repeat(keep, layer.Weights.shape[1] // keep.size)
-    return layer.copy(Weights=_take(layer.Weights, columns, 1))
+    columns = np.repeat(keep, values["Weights"].shape[1] // keep.size)
+    return {**values, "Weights": _take(values["Weights"], columns, 1)}
 
 
 BLOCK = Rule(BLOCKS)

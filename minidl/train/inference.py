@@ -1,5 +1,4 @@
 """minibatchpredict and testnet: predictions and metrics of a network over mini-batches of data, as MATLAB."""
-import numpy as np
 
 from .. import validate
 from .._namevalue import namevalue

@@ -6,6 +6,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl as dl
 from minidl import dlarray, dlfeval, dlgradient, extractdata
+from minidl.ops.shape import widened
 from minidl.testing import gradcheck, gradgradcheck
 from helpers.device import assert_allclose, assert_array_equal, host
 
@@ -203,3 +204,43 @@ def test_stripdims_and_relabel_pass_gradients(rng):
 
     assert_allclose(extractdata(dlfeval(fun, dlarray(x, "CB"))), w.T)
     assert gradcheck(lambda v: dlarray(v, "TC") * w, dlarray(x))
+
+
+# -- widening one axis (a pruned network's full-size activations) -------------------------------------
+
+def test_widened_places_x_in_zeros_and_hands_x_back(rng):
+    x = rng.standard_normal((2, 3, 4))
+    full, again = widened(dlarray(x, "SCB"), 1, np.array([0, 3, 4]), 6)
+    want = np.zeros((2, 6, 4))
+    want[:, [0, 3, 4]] = x
+    assert_array_equal(extractdata(full), want)
+    assert_array_equal(extractdata(again), x)
+    assert dl.dims(full) == dl.dims(again) == "SCB"
+
+
+@pytest.mark.parametrize("full_read_directly", [False, True], ids=["only-through-x_again", "full-also-read"])
+def test_widened_gradients_match_finite_differences(rng, full_read_directly):
+    """The loss reads x_again (and, in the second case, full itself too): the gradient with respect to x,
+    and the one with respect to full, are those of the plain expressions."""
+    x = rng.standard_normal((3, 3, 2))
+    kept = np.array([1, 2, 5])
+    w_full, w_again = rng.standard_normal((3, 6, 2)), rng.standard_normal((3, 3, 2))
+
+    def loss(v):
+        full, again = widened(v, 1, kept, 6)
+        value = dl.sum(again ** 2 * w_again, "all")
+        return (value + dl.sum(full * w_full, "all") if full_read_directly else value), full
+
+    assert gradcheck(lambda v: loss(v)[0], dlarray(x))
+
+    def both(v):
+        value, full = loss(v)
+        return dlgradient(value, v, full)
+    g_x, g_full = dlfeval(both, dlarray(x))
+    want_full = np.zeros((3, 6, 2))
+    want_full[:, kept] = 2 * x * w_again
+    if full_read_directly:
+        want_full += w_full
+    assert_allclose(extractdata(g_full), want_full, rtol=1e-12)
+    assert_allclose(extractdata(g_x), want_full[:, kept], rtol=1e-12)
+    assert gradgradcheck(lambda v: dl.sum(widened(v, 1, kept, 6)[1] ** 3, "all"), dlarray(x))

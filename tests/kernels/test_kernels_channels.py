@@ -1,0 +1,73 @@
+"""kernels.channels.spread (one axis widened with zeros) and kernels.scatter's assignment path, against
+NumPy's plain fancy indexing and np.add.at."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from minidl.kernels import channels
+from minidl.kernels.parallel import memory_order
+from minidl.kernels.scatter import scatter_add
+
+pytestmark = pytest.mark.host_only("calls the NumPy kernels on host arrays directly")
+
+
+def reference(data, axis, index, size):
+    shape = list(data.shape)
+    shape[axis] = size
+    out = np.zeros(shape, data.dtype)
+    out[(slice(None),) * axis + (index,)] = data
+    return out
+
+
+@st.composite
+def cases(draw):
+    ndim = draw(st.integers(1, 4))
+    shape = draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=1, max_side=5))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int32]))
+    special = st.sampled_from([np.inf, -np.inf, np.nan, -0.0]) if dtype != np.int32 else st.just(0)
+    elements = st.one_of(st.integers(-9, 9), special) if draw(st.booleans()) else st.integers(-9, 9)
+    data = draw(hnp.arrays(dtype, shape, elements=elements))
+    order = draw(st.permutations(range(ndim)))  # the memory layout: axes in any order
+    data = np.ascontiguousarray(data.transpose(order)).transpose(np.argsort(order))
+    axis = draw(st.integers(0, ndim - 1))
+    size = shape[axis] + draw(st.integers(0, 4))
+    index = np.sort(draw(st.lists(st.integers(0, size - 1), min_size=shape[axis], max_size=shape[axis], unique=True)))
+    return data, axis, np.array(index, dtype=np.intp), size
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_spread_equals_fancy_assignment_and_keeps_the_layout(case):
+    data, axis, index, size = case
+    before = data.copy()
+    out = channels.spread(data, axis, index, size)
+    want = reference(data, axis, index, size)
+    assert out.dtype == want.dtype and out.shape == want.shape
+    assert np.array_equal(out, want, equal_nan=True)  # (a zero's sign may differ: -0.0 == 0.0)
+    assert np.array_equal(data, before, equal_nan=True)  # the input is not touched
+    assert memory_order(out) is not None
+    sized = [d for d in range(data.ndim) if data.shape[d] > 1 and out.shape[d] > 1]
+    assert sorted(sized, key=lambda d: -out.strides[d]) == sorted(sized, key=lambda d: -data.strides[d])
+
+
+def test_a_non_finite_value_stays_where_it_was_on_the_product_path():
+    """A channel-last map takes the 0/1 product; an Inf there must not turn its row's other channels NaN."""
+    data = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)  # channels last, varying fastest
+    data[1, 2, 1] = np.inf
+    out = channels.spread(data, 2, np.array([0, 2, 3, 5]), 7)
+    assert out[1, 2, 2] == np.inf and np.isfinite(np.delete(out.reshape(-1), np.flatnonzero(out == np.inf))).all()
+    assert np.array_equal(out, reference(data, 2, np.array([0, 2, 3, 5]), 7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 6), picks=st.lists(st.integers(0, 5), min_size=1, max_size=8), repeat=st.booleans())
+def test_scatter_add_assigns_only_where_no_position_repeats(n, picks, repeat):
+    picks = [p % n for p in picks]
+    if not repeat:
+        picks = sorted(set(picks))
+    values = np.arange(1.0, 1 + 3 * len(picks)).reshape(3, len(picks))
+    want = np.zeros((3, n))
+    np.add.at(want, (slice(None), np.array(picks)), values)
+    got = scatter_add(np.zeros((3, n)), (slice(None), np.array(picks)), values)
+    assert np.array_equal(got, want)
