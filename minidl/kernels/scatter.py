@@ -17,8 +17,8 @@ def scatter_add(out, key, values):
 
 
 def _distinct(key):
-    """True when ``key`` reaches no element twice: basic slices, plus at most one host index array (integer
-    without repeats, or boolean)."""
+    """True when ``key`` reaches no element twice: basic slices, plus at most one host index array (boolean,
+    or non-negative integers without repeats: -1 and n - 1 are one element)."""
     parts = key if isinstance(key, tuple) else (key,)
     arrays = [k for k in parts if not (isinstance(k, slice) or k is Ellipsis or k is None)]
     if not arrays:
@@ -28,4 +28,4 @@ def _distinct(key):
     index = arrays[0]
     if index.dtype == bool:
         return True
-    return index.dtype.kind in "iu" and np.unique(index).size == index.size
+    return index.dtype.kind in "iu" and (index.size == 0 or index.min() >= 0) and np.unique(index).size == index.size

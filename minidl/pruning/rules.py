@@ -25,6 +25,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..backend import array_module
+from ..dlarray import dlarray
 from ..layers import (AdditionLayer, AveragePooling2DLayer, BatchNormalizationLayer, Convolution2DLayer,
                       DepthConcatenationLayer, DropoutLayer, FeatureInputLayer, FlattenLayer, FullyConnectedLayer,
                       GlobalAveragePooling2DLayer, GroupedConvolution2DLayer, GroupNormalizationLayer, ImageInputLayer,
@@ -48,11 +50,14 @@ class Rule(NamedTuple):
 
 
 def _take(value, keep, axis):
-    """value with only the kept entries along ``axis`` (a new array; the original is untouched). Recorded
+    """value with only the kept entries along ``axis`` (a new C-contiguous array, as the constructor of an
+    exported layer makes it, so the kernels see the same layout; the original is untouched). Recorded
     inside dlfeval, so the gradient of a pruned layer's learnable reaches the full one (zeros where cut)."""
     key = [slice(None)] * value.ndim
     key[axis] = np.flatnonzero(keep)
-    return index(value, tuple(key))
+    key = tuple(key)
+    taken = array_module(value.data).ascontiguousarray(value.data[key])
+    return index(value, key, known=dlarray._wrap(taken, value.fmt))
 
 
 def cut(**axes):

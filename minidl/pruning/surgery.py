@@ -64,6 +64,8 @@ def cut_hook(plan, prunable_layers, activations):
 
     def hook(layer, args, call):
         outs = call(layer, args)
+        if layer.Name not in prunable:
+            return outs
         out_keep = plan.get(layer.Name, (None, None))[1]
         if out_keep is None:
             activations[layer.Name] = outs[0]

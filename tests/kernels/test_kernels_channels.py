@@ -61,9 +61,10 @@ def test_a_non_finite_value_stays_where_it_was_on_the_product_path():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 6), picks=st.lists(st.integers(0, 5), min_size=1, max_size=8), repeat=st.booleans())
+@given(n=st.integers(1, 6), picks=st.lists(st.integers(-6, 5), min_size=1, max_size=8), repeat=st.booleans())
 def test_scatter_add_assigns_only_where_no_position_repeats(n, picks, repeat):
-    picks = [p % n for p in picks]
+    """Repeated positions add up, also where a negative index names the same element as a positive one."""
+    picks = [p % n - (n if p < 0 else 0) for p in picks]  # in range, some negative
     if not repeat:
         picks = sorted(set(picks))
     values = np.arange(1.0, 1 + 3 * len(picks)).reshape(3, len(picks))
@@ -71,3 +72,7 @@ def test_scatter_add_assigns_only_where_no_position_repeats(n, picks, repeat):
     np.add.at(want, (slice(None), np.array(picks)), values)
     got = scatter_add(np.zeros((3, n)), (slice(None), np.array(picks)), values)
     assert np.array_equal(got, want)
+
+
+def test_scatter_add_adds_where_a_negative_index_repeats_a_position():
+    assert np.array_equal(scatter_add(np.zeros(3), np.array([0, -3]), np.ones(2)), [2.0, 0.0, 0.0])
