@@ -197,7 +197,7 @@ def _check_list(values, argname, prunableNet):
     if len(values) != len(names):
         raise ValueError(f"{argname} must have one entry per prunable layer ({len(names)}: {names}); "
                          f"got {len(values)}")
-    by_name = {name: prunableNet._net.graph.layer(name) for name in names}
+    by_name = prunableNet._net.graph._by_name  # the layers themselves (graph.layer copies), only read here
     for name, value in zip(names, values):
         if not isinstance(value, dlarray):
             raise TypeError(f"{argname} entry for {name!r} must be a dlarray; got {type(value).__name__}")
