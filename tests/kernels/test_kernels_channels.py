@@ -1,5 +1,7 @@
 """kernels.channels.spread (one axis widened with zeros) and kernels.scatter's assignment path, against
 NumPy's plain fancy indexing and np.add.at."""
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -76,3 +78,16 @@ def test_scatter_add_assigns_only_where_no_position_repeats(n, picks, repeat):
 
 def test_scatter_add_adds_where_a_negative_index_repeats_a_position():
     assert np.array_equal(scatter_add(np.zeros(3), np.array([0, -3]), np.ones(2)), [2.0, 0.0, 0.0])
+
+
+def test_the_cupy_form_is_the_plain_assignment(monkeypatch):
+    """_spread_cupy with NumPy standing in for cupy (no GPU here): zeros in the data's layout, then the
+    assignment; the same values as the NumPy form."""
+    monkeypatch.setitem(sys.modules, "cupy", np)
+    data = np.arange(2 * 3 * 4, dtype=np.float32).reshape(4, 2, 3).transpose(1, 2, 0)  # channels outermost
+    for axis, index, size in ((2, np.array([0, 2, 3, 5]), 6), (0, np.array([0, 2]), 3)):
+        got = channels._spread_cupy(data, axis, index, size)
+        assert np.array_equal(got, reference(data, axis, index, size))
+        assert np.array_equal(got, channels._spread_numpy(data, axis, index, size))
+        sized = [d for d in range(3) if got.shape[d] > 1]
+        assert sorted(sized, key=lambda d: -got.strides[d]) == sorted(sized, key=lambda d: -data.strides[d])
