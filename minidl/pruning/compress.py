@@ -17,6 +17,7 @@ from ..network.summary import count_learnables
 from ..optim import sgdmupdate
 from ..random import resolve
 from ..record import Record
+from ..train.batches import network_device, on
 from .network import taylorPrunableNetwork, updatePrunables, updateScore
 from .rules import PRODUCES, rule_for
 
@@ -27,6 +28,14 @@ def _accuracy(net, validation):
     predicted = np.argmax(to_device(Y.data, "cpu"), axis=0)
     truth = np.argmax(to_device(T.data if isinstance(T, dlarray) else T, "cpu"), axis=0)
     return float(np.mean(predicted == truth))
+
+
+def _on_device(data, device):
+    """A tuple (X, T) of in-memory data on the network's device (as trainnet sends its mini-batches: operations
+    never mix devices); anything else as it is."""
+    if not isinstance(data, tuple):
+        return data
+    return tuple(on(A, device) if isinstance(A, dlarray) or A is None else to_device(A, device) for A in data)
 
 
 def _queue(data, mini_batch_size, generator):
@@ -76,7 +85,8 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
                                       Verbose=False, generator=None):
     """Prune ``net`` until LearnablesReductionGoal of its learnables are gone or accuracy would fall.
 
-    ``data`` is a minibatchqueue returning (X, T) or a tuple (X, T) of dlarrays; ``lossFcn(Y, T)``
+    ``data`` is a minibatchqueue returning (X, T) or a tuple (X, T) of dlarrays (a tuple, and
+    ValidationData, go to the network's device first, as trainnet's mini-batches do); ``lossFcn(Y, T)``
     returns a scalar loss. Each iteration accumulates Taylor scores over
     NumImportanceScoreIterations mini-batches while fine-tuning, removes filters until a
     further LearnablesReductionIncrement of the original learnables is gone (or MaxToPrune
@@ -105,7 +115,9 @@ def compressNetworkUsingTaylorPruning(net, data, lossFcn, *, LearnablesReduction
         validate.real(ValidationThreshold, "ValidationThreshold", 0, 1)
         if not isinstance(ValidationData, tuple) or len(ValidationData) != 2:
             raise TypeError("ValidationData must be a tuple (X, T)")
-    queue = _queue(data, MiniBatchSize, resolve(generator))
+    device = network_device(net)
+    queue = _queue(_on_device(data, device), MiniBatchSize, resolve(generator))
+    ValidationData = _on_device(ValidationData, device)
 
     original = count_learnables(net)
     prunable = taylorPrunableNetwork(net)

@@ -1,9 +1,11 @@
 """compressNetworkUsingTaylorPruning on a small network and a generated data set."""
 import numpy as np
 import pytest
+from helpers.device import host, host_side
 from helpers.pruning_nets import build, conv_block, head, image_input
 
 from minidl import crossentropy, dlarray
+from minidl.backend import device_of
 from minidl.layers import globalAveragePooling2dLayer
 from minidl.network import dlnetwork
 from minidl.network.summary import count_learnables
@@ -111,3 +113,16 @@ def test_takes_a_minibatchqueue_over_the_digit_images():
     assert info.StopReason == "LearnablesReductionGoal"
     assert count_learnables(pruned) <= 0.9 * count_learnables(net)
     assert len(info.TrainingLoss) == 3 * info.NumIterations
+
+
+def test_in_memory_data_goes_to_the_networks_device(small):
+    """Under --backend=strict the network is on the (stand-in) GPU and this data on the host, as for a user who
+    moved the network with dlupdate: the mini-batches and the validation data follow the network."""
+    net, (X, T) = small
+    with host_side():  # host copies, and T as a plain array
+        X_host, T_host = dlarray(host(X.data), "SSCB"), host(T.data)
+    pruned, info = compressNetworkUsingTaylorPruning(net, (X_host, T_host), crossentropy, LearnablesReductionGoal=0.1,
+                                                     ValidationData=(X_host, T_host), ValidationThreshold=0.0,
+                                                     generator=np.random.default_rng(0), **FAST)
+    assert info["NumIterations"] >= 1 and len(info["ValidationAccuracy"]) == info["NumIterations"] + 1
+    assert device_of(pruned.Learnables.Value[0].data) == device_of(net.Learnables.Value[0].data)
