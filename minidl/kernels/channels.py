@@ -4,9 +4,10 @@ distinct), zeros elsewhere, laid out in memory as ``data`` is.
 For a map whose widened axis varies fastest in memory (minidl's channel-last maps), NumPy's fancy
 assignment walks the small channel rows one element at a time (2.1 ms for 128 digits maps of 20
 channels); a product with a 0/1 selection matrix does the same in one GEMM (0.5 ms) and is exact for
-finite values: each output is one value times 1 plus zeros (a zero's sign may not survive). A non-finite value would spread NaN
-(inf * 0) along its row, so a sum that is not finite (any NaN or Inf in, or a harmless overflow) sends
-the data the exact way instead. CuPy arrays take the plain assignment, which is a gather on the GPU.
+finite values: each output is one value times 1 plus zeros (a zero's sign may not survive). A
+non-finite value would spread NaN (inf * 0) along its row, so a sum that is not finite (any NaN or
+Inf in, or a harmless overflow) sends the data the exact way instead. The pass is memory-bound:
+splitting it over the pool's threads did not make it faster. CuPy arrays take the plain assignment.
 """
 import numpy as np
 
@@ -15,6 +16,7 @@ from .parallel import memory_order
 
 
 def spread(data, axis, index, size):
+    """A new array: ``data`` placed at ``index`` along ``axis`` of zeros with ``size`` entries there."""
     return dispatch.pick(data, _spread_numpy, _spread_cupy)(data, axis, index, size)
 
 
@@ -24,9 +26,14 @@ def _shape(data, axis, size):
     return tuple(shape)
 
 
+def _memory_axes(data):
+    """(data's axes from the slowest-varying in memory to the fastest, the permutation back)."""
+    order = sorted(range(data.ndim), key=lambda d: -data.strides[d])
+    return order, sorted(range(data.ndim), key=order.__getitem__)
+
+
 def _zeros_laid_out_as(xp, data, shape):
-    order = sorted(range(data.ndim), key=lambda d: -data.strides[d])  # slowest-varying axis first
-    inverse = sorted(range(data.ndim), key=order.__getitem__)
+    order, inverse = _memory_axes(data)
     return xp.zeros(tuple(shape[d] for d in order), dtype=data.dtype).transpose(inverse)
 
 
@@ -48,8 +55,7 @@ def _spread_numpy(data, axis, index, size):
         finite = np.isfinite(rows.sum())
     if not finite:
         return _assigned(np, data, axis, index, size)
-    order = sorted(range(data.ndim), key=lambda d: -data.strides[d])
-    inverse = sorted(range(data.ndim), key=order.__getitem__)
+    order, inverse = _memory_axes(data)
     return rows.reshape(tuple(_shape(data, axis, size)[d] for d in order)).transpose(inverse)
 
 

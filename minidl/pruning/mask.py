@@ -3,9 +3,9 @@ pruned channels are zeroed where a convolution or fully connected layer reads th
 the network runs without the pruned filters (minidl.pruning.surgery.cut_layers).
 
 Zeroing at the consumer's input is what removing those input channels (or weight
-columns) does, so the masked network computes exactly what the physically pruned
-one computes (up to float32 rounding). Masking the convolution's own output would not be enough: a following
-batch normalisation turns a zero channel into its Offset, which would leak on.
+columns) does, so the masked network computes what the physically pruned one computes
+(up to float32 rounding). Masking the convolution's own output would not be enough: a
+following batch normalisation turns a zero channel into its Offset, which would leak on.
 """
 from ..backend import array_module
 from ..ops._util import constant

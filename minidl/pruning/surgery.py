@@ -1,4 +1,6 @@
-"""dlnetwork(prunableNet): remove masked filters for real, and everything that reads them."""
+"""Remove masked filters for real, and everything that reads them: the layers dlnetwork(prunableNet)
+returns, and the cut runs of forward/predict (the network without its pruned filters, its outputs the
+exported network's, its pruning activations, gradients and state handed back at full size)."""
 import numpy as np
 
 from ..dlarray import dlarray
@@ -85,7 +87,7 @@ def full_state(table, before, plan):
     for layer, new, old in zip(table.Layer, table.Value, before.Value):
         if layer in plan and new.shape != old.shape:
             axis = next(k for k, (m, n) in enumerate(zip(new.shape, old.shape)) if m != n)
-            keep = plan[layer][0]
+            keep = plan[layer][0]  # state is per channel of a layer's input (batch norm)
             key = (slice(None),) * axis + (np.flatnonzero(keep),)
             data = old.data.copy()
             data[key] = new.data
