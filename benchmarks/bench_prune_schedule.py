@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_digits  # noqa: E402  (it puts the repository on sys.path)
 
-from minidl import (crossentropy, dlarray, dlfeval, dlgradient, forward, sgdmupdate,  # noqa: E402
+from minidl import (crossentropy, dlarray, dlfeval, dlgradient, dlnetwork, forward, sgdmupdate,  # noqa: E402
                     taylorPrunableNetwork, updatePrunables, updateScore)
 from minidl.blasinfo import blas_summary  # noqa: E402
 
@@ -42,7 +42,11 @@ def with_filters(prunable, counts):
             for s, n in zip(sizes, counts)]
     scored = updateScore(prunable, acts, [dlarray(np.ones(a.shape, np.float32), "SSCB") for a in acts])
     removed = sum(s[2] - n for s, n in zip(sizes, counts))
-    return updatePrunables(scored, MaxToPrune=removed) if removed else scored
+    pruned = updatePrunables(scored, MaxToPrune=removed) if removed else scored
+    got = tuple(layer.NumFilters for layer in dlnetwork(pruned).Layers if layer.class_name == "Convolution2DLayer")
+    if got != tuple(counts):
+        raise RuntimeError(f"the scores pruned to {got} filters, not {tuple(counts)}")
+    return pruned
 
 
 def loss_both(outputs):
