@@ -83,17 +83,16 @@ def _keeps_dims(key):
     return not advanced or (len(advanced) == 1 and np.ndim(advanced[0]) == 1)
 
 
-def index(x, key, known=None, vjp=None):
+def index(x, key, known=None):
     """x[key] with NumPy indexing; the format survives when no dimension is dropped, added or moved.
 
-    ``known``: a dlarray the caller knows to hold exactly x[key] (x was built from it); its data is
-    used instead of a copy. ``vjp``: the rule to record in place of scatter (one that builds the
-    same value another way).
+    ``known``: a dlarray the caller knows to hold exactly x[key] (a copy of it in another layout, say);
+    its data is used instead of x's.
     """
     key = _raw_key(key)
     data = x.data[key] if known is None else known.data
     fmt = x.fmt if x.fmt and _keeps_dims(key) else ""
-    return record(dlarray._wrap(data, fmt), (x,), vjp or (lambda g: (scatter(g, key, x.shape, x.fmt),)))
+    return record(dlarray._wrap(data, fmt), (x,), lambda g: (scatter(g, key, x.shape, x.fmt),))
 
 
 def scatter(g, key, shape, fmt):
@@ -124,7 +123,7 @@ def widened(x, axis, kept, size):
         return (handed_out[1],) if handed_out and g is handed_out[0] else (index(g, key),)
 
     full = record(dlarray._wrap(channels.spread(x.data, axis, kept, size), x.fmt), (x,), narrow)
-    return full, index(full, key, known=x, vjp=lambda g: (widen(g),))
+    return full, record(dlarray._wrap(x.data, x.fmt), (full,), lambda g: (widen(g),))
 
 
 def concatenate(xs, axis, fmt):
