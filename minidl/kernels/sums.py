@@ -66,26 +66,41 @@ def _column_sums(a, b):
     return out
 
 
-def float64_product_sums(a, b, keep):
-    """Sums of ``a*b`` over every axis not in ``keep`` (axis indices, ascending), in float64.
+def float64_product_sums(triples):
+    """For each ``(a, b, keep)`` of ``triples``: the sums of ``a*b`` over every axis not in ``keep`` (axis
+    indices, ascending), in float64. Returns a list; all the parts run in one pass of the pool.
 
     einsum multiplies and adds in float64 as it goes (products of float32 values are exact in
     float64), so no float64 copy of a or b is made. NumPy data is split along the last kept axis
-    (the batch of a pruning activation) among the pool's threads: each output column is its own
-    einsum over its own slice, so the result does not depend on the split.
+    (the batch of a pruning activation); each output column is its own einsum over its own slice,
+    so the results do not depend on the split. All the arrays' parts go to the threads as one job:
+    the Taylor score of the digits net at batch 32 has three maps of 368,640 values, each too small
+    to be worth waking a thread for (kernels/parallel.py) and together large enough.
     """
-    letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
-    subscripts = f"{letters},{letters}->{''.join(letters[k] for k in keep)}"
-    xp = array_module(a)
-    if xp is not np or not keep:
-        return xp.einsum(subscripts, a, b, dtype=xp.float64)
-    axis = keep[-1]
-    # the split axis outermost in memory, so that each part writes one contiguous block (einsum into a
-    # strided slice took twice as long)
-    out = np.moveaxis(np.empty([a.shape[axis]] + [a.shape[k] for k in keep[:-1]], np.float64), 0, -1)
+    outs, work, parts, size = [], {}, [], 0
+    for k, (a, b, keep) in enumerate(triples):
+        letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+        subscripts = f"{letters},{letters}->{''.join(letters[j] for j in keep)}"
+        xp = array_module(a)
+        if xp is not np or not keep:
+            outs.append(xp.einsum(subscripts, a, b, dtype=xp.float64))
+            continue
+        axis = keep[-1]
+        # the split axis outermost in memory, so that each part writes one contiguous block (einsum into a
+        # strided slice took twice as long)
+        out = np.moveaxis(np.empty([a.shape[axis]] + [a.shape[j] for j in keep[:-1]], np.float64), 0, -1)
+        outs.append(out)
+        work[k] = subscripts, a, b, axis, out
+        parts += [(k, bounds) for bounds in parallel.ranges(a.shape[axis], a.size)]
+        size += a.size
 
-    def part(start, stop):
-        index = (slice(None),) * axis + (slice(start, stop),)
-        np.einsum(subscripts, a[index], b[index], dtype=np.float64, out=out[..., start:stop])
-    parallel.split(part, a.shape[axis], a.size)
-    return out
+    def part(k, bounds):
+        subscripts, a, b, axis, out = work[k]
+        index = (slice(None),) * axis + (slice(*bounds),)
+        np.einsum(subscripts, a[index], b[index], dtype=np.float64, out=out[..., slice(*bounds)])
+    if size >= parallel.MIN_SHARED:
+        parallel.map_ranges(part, parts)
+    else:
+        for k, bounds in parts:
+            part(k, bounds)
+    return outs

@@ -55,12 +55,13 @@ def sum_over(X, axes, drop=False):
         reshape_raw(g, _reduced_shape(X, axes, False), X.fmt), X.shape, X.fmt),))
 
 
-def float64_product_sums(X, Y, keep):
+def float64_product_sums(triples):
     """Float64 sums of X*Y (dlarrays of one shape) over every dimension not in ``keep`` (ascending indices),
-    as a raw array of X's device; not recorded (the Taylor pruning score: minidl.kernels.sums). Called
-    outside dlfeval (updateScore), so it opens minidl.threads.compute for the pool's threads itself."""
+    for each ``(X, Y, keep)`` of ``triples``: a list of raw arrays of X's device; not recorded (the Taylor
+    pruning score: minidl.kernels.sums, all in one pass of the thread pool). Called outside dlfeval
+    (updateScore), so it opens minidl.threads.compute for the pool's threads itself."""
     with compute():
-        return sum_kernels.float64_product_sums(X.data, Y.data, keep)
+        return sum_kernels.float64_product_sums([(X.data, Y.data, keep) for X, Y, keep in triples])
 
 
 def sum(X, dim=None):

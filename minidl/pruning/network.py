@@ -17,7 +17,7 @@ from ..network.run import as_returned, evaluate
 from .groups import analyse
 from .mask import consumer_masks, masking_hook
 from .rules import PRODUCES, rule_for
-from .score import MIN_KEEP_FRACTION, batch_score, min_keep, normalised
+from .score import MIN_KEEP_FRACTION, batch_scores, min_keep, normalised
 from .surgery import cut_hook, cut_layers, cut_plan, full_state, prune_layers
 
 
@@ -226,9 +226,9 @@ def updateScore(prunableNet, pruningActivations, pruningGradients):
         if a.fmt != fmt or any(m != n for m, n, d in zip(a.shape, shape, fmt) if d != "B"):
             raise ValueError(f"pruningActivations entry for {name!r} has size {a.shape} format {a.fmt!r}, but "
                              f"the network produces {_per_observation(shape, fmt)} per observation there")
-    scores = {}
-    for name, a, g in zip(prunableNet._prunable_layers, pruningActivations, pruningGradients):
-        scores[name] = batch_score(a, g)
+    names = prunableNet._prunable_layers
+    scores = dict(zip(names, batch_scores(list(zip(pruningActivations, pruningGradients)))))
+    for name, a, g in zip(names, pruningActivations, pruningGradients):
         if np.isfinite(scores[name]).all():  # NaN or Inf in a or g always reaches the float64 score
             continue
         for argname, value in (("pruningActivations", a), ("pruningGradients", g)):

@@ -32,20 +32,23 @@ def min_keep(num_filters):
     return max(1, ceil(Fraction(str(MIN_KEEP_FRACTION)) * num_filters))
 
 
-def batch_score(activation, gradient):
-    """Per-filter Taylor score of one mini-batch, as a float64 NumPy vector.
+def batch_scores(pairs):
+    """Per-filter Taylor score of one mini-batch for each (activation, gradient) pair: a list of float64
+    NumPy vectors.
 
     The sums of a*g run in float64 without float64 copies of the maps, in any memory layout
-    (minidl.ops.reduce.float64_product_sums), so the score is the float64 computation.
+    (minidl.ops.reduce.float64_product_sums, all pairs in one pass of the thread pool), so each
+    score is the float64 computation.
     """
-    fmt = activation.fmt
-    kept = tuple(k for k, label in enumerate(fmt) if label in "CB")  # C before B in canonical order
-    sums = float64_product_sums(activation, gradient, kept)
-    count = math.prod(n for n, label in zip(activation.shape, fmt) if label not in "CB")
-    per_example = abs(sums / count)
-    # What is left is (C, B), or (C,) without a batch dimension.
-    score = per_example.mean(axis=1) if "B" in fmt else per_example
-    return to_device(score, "cpu")
+    kept = [tuple(k for k, label in enumerate(a.fmt) if label in "CB") for a, _ in pairs]  # C before B
+    sums = float64_product_sums([(a, g, keep) for (a, g), keep in zip(pairs, kept)])
+    scores = []
+    for (a, _), total in zip(pairs, sums):
+        count = math.prod(n for n, label in zip(a.shape, a.fmt) if label not in "CB")
+        per_example = abs(total / count)
+        # What is left is (C, B), or (C,) without a batch dimension.
+        scores.append(to_device(per_example.mean(axis=1) if "B" in a.fmt else per_example, "cpu"))
+    return scores
 
 
 def normalised(score, candidates):

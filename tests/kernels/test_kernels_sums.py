@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from helpers.threads import assert_identical, each_thread_count, small_grain  # noqa: F401  (fixture)
 
-from minidl.kernels import sums
+from minidl.kernels import parallel, sums
 
 
 def exact_sums(a):
@@ -52,7 +52,7 @@ def test_float64_product_sums_split_identically_and_match_fsum(small_grain, shap
     rng = np.random.default_rng(seed)
     a, b = ((rng.standard_normal(shape) * 100).astype(np.float32) for _ in range(2))
     a, b = (np.ascontiguousarray(v.transpose(order)).transpose(np.argsort(order)) for v in (a, b))
-    got = each_thread_count(lambda: sums.float64_product_sums(a, b, keep))
+    got = each_thread_count(lambda: sums.float64_product_sums([(a, b, keep)])[0])
     assert_identical(got[0], got[1])
     terms = np.moveaxis(a.astype(np.float64) * b, keep, range(len(keep)))
     flat = terms.reshape(terms.shape[:len(keep)] + (-1,))
@@ -60,3 +60,24 @@ def test_float64_product_sums_split_identically_and_match_fsum(small_grain, shap
     scale = np.abs(flat).sum(axis=-1)
     assert got[1].dtype == np.float64 and got[1].shape == want.shape
     assert np.all(np.abs(got[1] - want) <= 1e-14 * scale + 1e-300)
+
+
+def test_float64_product_sums_of_several_maps_in_one_pass_equal_each_alone(small_grain, monkeypatch):
+    """Several maps in one call give bit for bit what each gives alone, with one thread and with two. With
+    each map under MIN_SHARED and all of them over it (updateScore's maps at batch 32), they share one pool job."""
+    rng = np.random.default_rng(7)
+
+    def channel_last(h, w, c, n):  # an (H, W, C, N) view of an (N, H, W, C) buffer, as conv outputs are
+        return (rng.standard_normal((n, h, w, c)) * 100).astype(np.float32).transpose(1, 2, 3, 0)
+    triples = [(channel_last(*s), channel_last(*s), (2, 3)) for s in [(6, 6, 5, 40), (4, 4, 3, 40), (2, 3, 7, 9)]]
+    monkeypatch.setattr(parallel, "MIN_SHARED", 7300)  # above each map's size, below their total
+    assert all(a.size < parallel.MIN_SHARED for a, _, _ in triples) and sum(a.size for a, _, _ in triples) >= 7300
+    alone = [each_thread_count(lambda t=t: sums.float64_product_sums([t])[0]) for t in triples]
+    jobs = []
+    monkeypatch.setattr(parallel, "map_ranges", lambda fn, parts, real=parallel.map_ranges: jobs.append(parts)
+                        or real(fn, parts))
+    together = each_thread_count(lambda: sums.float64_product_sums(triples))
+    assert len(jobs) == 2 and {k for k, _ in jobs[0]} == {0, 1, 2}  # one job per call, holding every map
+    for k, per_count in enumerate(alone):
+        for count, want in enumerate(per_count):
+            assert_identical(together[count][k], want)

@@ -1,10 +1,10 @@
-"""batch_score (the Taylor score of one mini-batch) against a float64 loop over filters and observations."""
+"""batch_scores (the Taylor score of one mini-batch) against a float64 loop over filters and observations."""
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl import dlarray
-from minidl.pruning.score import batch_score
+from minidl.pruning.score import batch_scores
 
 
 def loop_score(a, g, fmt):
@@ -30,7 +30,7 @@ def test_batch_score_matches_the_float64_loop_in_any_layout(fmt, data):
     g = (rng.standard_normal(shape) * 1e-4).astype(np.float32)
     # the maps as views of buffers in some memory order (conv outputs are channel-last)
     in_layout = [np.ascontiguousarray(v.transpose(order)).transpose(np.argsort(order)) for v in (a, g)]
-    got = batch_score(dlarray._wrap(in_layout[0], fmt), dlarray._wrap(in_layout[1], fmt))
+    got, again = batch_scores([(dlarray._wrap(in_layout[0], fmt), dlarray._wrap(in_layout[1], fmt))] * 2)
     if fmt == "SSCBT":  # T counts as another position to average over
         want = np.array([np.mean([abs(np.mean(a[:, :, f, n, :].astype(np.float64) * g[:, :, f, n, :]))
                                   for n in range(shape[3])]) for f in range(shape[2])])
@@ -38,3 +38,4 @@ def test_batch_score_matches_the_float64_loop_in_any_layout(fmt, data):
         want = loop_score(a, g, fmt)
     assert got.dtype == np.float64 and got.shape == (shape[fmt.index("C")],)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(again, got)  # each pair of a call scored on its own
