@@ -302,6 +302,22 @@ def test_chunked_kernels_give_the_whole_batch_result(monkeypatch, stride):
         assert_array_equal(extractdata(got), extractdata(expected))
 
 
+def test_rows_under_one_chunk_but_large_make_two_chunks(monkeypatch):
+    """Window rows that fit one chunk but reach MIN_SPLIT_BYTES (digits conv1 at batch 32) are cut into two
+    halves, so both threads get one; fewer bytes, or one image, stay one chunk. Fixed by the sizes alone."""
+    from minidl.kernels import conv as conv_kernels
+    window = Window((5, 5), (1, 1), (1, 1), (0, 0, 0, 0))
+    per_image = 24 * 24 * 25 * 4  # float32 rows of a 28x28x1 image: 57,600 bytes
+    x = np.zeros((28, 28, 1, 32), np.float32)
+    assert 32 * per_image < conv_kernels.CHUNK_BYTES
+    monkeypatch.setattr(conv_kernels, "MIN_SPLIT_BYTES", 32 * per_image)
+    assert conv_kernels._chunks(x, window) == ([(0, 16), (16, 32)], 576)
+    assert conv_kernels._chunks(x[..., :31], window)[0] == [(0, 31)]  # under MIN_SPLIT_BYTES
+    monkeypatch.setattr(conv_kernels, "MIN_SPLIT_BYTES", 1)
+    assert conv_kernels._chunks(x[..., :1], window)[0] == [(0, 1)]
+    assert conv_kernels._chunks(x[..., :3], window)[0] == [(0, 2), (2, 3)]
+
+
 def test_chunks_of_device_data_run_in_turn(monkeypatch):
     """Device data makes one launch per chunk on the calling thread, whatever the thread rule says."""
     import threading
