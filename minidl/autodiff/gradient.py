@@ -96,9 +96,13 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
                                "Call the first dlgradient with RetainData=true to compute more gradients.")
 
     grads = {id(y._node): y.ones_like()}
+    waiting = {} if EnableHigherDerivatives else trace.on_gradient  # see trace.when_gradient_known
     with recording(bool(EnableHigherDerivatives)):
         for node in reversed(order):
             g = grads.get(id(node))
+            if g is not None and id(node) in waiting:
+                _, x, fn = waiting[id(node)]
+                fn(x, g)
             if g is None or id(node) not in walked:
                 continue
             needs = tuple(x._node is not None and id(x._node) in relevant for x in node.inputs)

@@ -9,11 +9,12 @@ _active = []  # stack of open traces; a nested dlfeval starts its own graph from
 
 
 class Trace:
-    __slots__ = ("open", "recording")
+    __slots__ = ("open", "recording", "on_gradient")
 
     def __init__(self):
         self.open = True
         self.recording = True
+        self.on_gradient = {}  # id(node) -> (node, x, fn): see when_gradient_known
 
 
 class Node:
@@ -90,6 +91,16 @@ def dlfeval(fun, *args, **kwargs):
         _active.pop()
         trace.open = False
     return map_dlarrays(result, lambda x: x._untraced())
+
+
+def when_gradient_known(x, fn):
+    """Call ``fn(x, g)`` when a dlgradient call of this trace has finished the gradient ``g`` of the traced
+    ``x`` (all of x's uses are behind it; before it goes further back), outside recorded backward
+    passes. Lets work that will want both (the Taylor score) start while the gradient walk goes on.
+    Nothing happens for an untraced x."""
+    node = getattr(x, "_node", None)
+    if node is not None and node.trace.open:
+        node.trace.on_gradient[id(node)] = (node, x, fn)
 
 
 def record(out, inputs, vjp, with_output=False, with_needs=False):

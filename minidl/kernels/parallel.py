@@ -9,6 +9,9 @@ results in range order. Callers combine them in that order, so a split reduction
 deterministic; the kernels split only along axes whose elements are computed independently
 (elementwise passes, the columns of a column sum), which makes their results bit-identical to
 one call on the whole array. ``ufunc(op, *args, out=out)`` splits one ufunc call along axis 0.
+``later(fn, parts)`` leaves ranges for the workers to take while they have nothing else to do (the
+Taylor score's sums, started during the gradient walk: the worker idles through its serial stretches)
+and returns a function that finishes them on the calling thread and gives the results.
 
 The ranges (about GRAIN elements each) double as cache blocking: a kernel that makes several
 passes over one range finds it still in the core's cache; they are the same with the pool off.
@@ -19,6 +22,7 @@ How many threads: :func:`minidl.threads.threads` (MINIDL_THREADS, set_threads, o
 OpenBLAS's thread count; measured and explained there). Nothing depends on the pool for correctness.
 The pool is made per process: a child made by fork has none of its parent's threads.
 """
+import collections
 import itertools
 import os
 import queue
@@ -44,6 +48,7 @@ class _Pool:
         self.cpus = None if not hasattr(os, "sched_setaffinity") else held[1] if held else os.sched_getaffinity(0)
         self.kept_off = None
         self.tasks = queue.SimpleQueue()
+        self.later = collections.deque()  # jobs of later(): worked on only while no other job waits
         self.threads = [threading.Thread(target=self._serve, daemon=True, name=f"minidl-parallel-{k}")
                         for k in range(workers)]
         for thread in self.threads:
@@ -71,6 +76,12 @@ class _Pool:
             if job is None:
                 return
             job()
+            while self.later and self.tasks.empty():  # one range at a time, so a new job waits one range at most
+                try:
+                    if not self.later[0].step():
+                        self.later.remove(self.later[0])
+                except (IndexError, ValueError):  # taken off by another worker or the waiting caller
+                    pass
 
     def close(self):
         for _ in self.threads:
@@ -90,17 +101,35 @@ class _Job:
         self.done = threading.Event()
 
     def __call__(self):
-        for i in self.claims:
-            if i >= len(self.ranges):
-                return
-            try:
-                self.results[i] = self.fn(*self.ranges[i])
-            except BaseException as err:  # re-raised in the caller
-                self.error = err
-            with self.lock:
-                self.left -= 1
-                if self.left == 0:
-                    self.done.set()
+        while self.step():
+            pass
+
+    def step(self):
+        """Run the next range not yet taken, if any; False when none was left."""
+        i = next(self.claims)
+        if i >= len(self.ranges):
+            return False
+        try:
+            self.results[i] = self.fn(*self.ranges[i])
+        except BaseException as err:  # re-raised in the caller
+            self.error = err
+        with self.lock:
+            self.left -= 1
+            if self.left == 0:
+                self.done.set()
+        return True
+
+    def finish(self):
+        """The results in range order, once every range has run (the calling thread runs those left)."""
+        _local.inside = True
+        try:
+            self()
+        finally:
+            _local.inside = False
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.results
 
 
 _pool = None
@@ -156,15 +185,28 @@ def map_ranges(fn, parts):
     job = _Job(fn, parts)
     for _ in pool.threads:
         pool.tasks.put(job)
-    _local.inside = True
-    try:
-        job()
-    finally:
-        _local.inside = False
-    job.done.wait()
-    if job.error is not None:
-        raise job.error
-    return job.results
+    return job.finish()
+
+
+def later(fn, parts):
+    """Start ``[fn(start, stop) for start, stop in parts]`` for the pool's workers to run while they have
+    nothing else to do (between other jobs, one range at a time), and return a function that gives the
+    results in range order: it runs on the calling thread whatever ranges no worker has taken yet, then
+    waits for the rest. With one thread or inside a split, the ranges run at once."""
+    count = threads()
+    if count == 1 or getattr(_local, "inside", False) or len(parts) == 0:
+        results = [fn(a, b) for a, b in parts]
+        return lambda: results
+    pool = _workers(count)
+    job = _Job(fn, parts)
+    pool.later.append(job)
+    for _ in pool.threads:
+        pool.tasks.put(_wake)  # a sleeping worker wakes, finds no job, and turns to the later ones
+    return job.finish
+
+
+def _wake():
+    pass
 
 
 def is_numpy(*arrays):

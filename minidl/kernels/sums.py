@@ -77,6 +77,16 @@ def float64_product_sums(triples):
     the Taylor score of the digits net at batch 32 has three maps of 368,640 values, each too small
     to be worth waking a thread for (kernels/parallel.py) and together large enough.
     """
+    return _product_sums(triples, False)()
+
+
+def float64_product_sums_later(triples):
+    """:func:`float64_product_sums`, started for the pool's workers to compute while they are idle
+    (parallel.later); returns a function that gives the list (computing what is left on the calling thread)."""
+    return _product_sums(triples, True)
+
+
+def _product_sums(triples, later):
     outs, work, parts, size = [], {}, [], 0
     for k, (a, b, keep) in enumerate(triples):
         letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
@@ -98,9 +108,16 @@ def float64_product_sums(triples):
         subscripts, a, b, axis, out = work[k]
         index = (slice(None),) * axis + (slice(*bounds),)
         np.einsum(subscripts, a[index], b[index], dtype=np.float64, out=out[..., slice(*bounds)])
+    if later:
+        finish = parallel.later(part, parts)
+
+        def result():
+            finish()  # the parts write into outs
+            return outs
+        return result
     if size >= parallel.MIN_SHARED:
         parallel.map_ranges(part, parts)
     else:
         for k, bounds in parts:
             part(k, bounds)
-    return outs
+    return lambda: outs

@@ -64,6 +64,13 @@ def float64_product_sums(triples):
         return sum_kernels.float64_product_sums([(X.data, Y.data, keep) for X, Y, keep in triples])
 
 
+def float64_product_sums_later(X, Y, keep):
+    """:func:`float64_product_sums` of one pair, started for the thread pool's idle workers (inside
+    dlfeval); returns a function that gives the raw array (minidl.kernels.sums.float64_product_sums_later)."""
+    finish = sum_kernels.float64_product_sums_later([(X.data, Y.data, keep)])
+    return lambda: finish()[0]
+
+
 def sum(X, dim=None):
     axes, drop = _axes(X, dim, "sum")
     return sum_over(X, axes, drop)

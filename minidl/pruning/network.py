@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import validate
 from .._namevalue import namevalue
+from ..autodiff.trace import when_gradient_known
 from ..backend import array_module
 from ..dlarray import dlarray
 from ..layers.display import cellstr, property_block
@@ -17,7 +18,7 @@ from ..network.run import as_returned, evaluate
 from .groups import analyse
 from .mask import consumer_masks, masking_hook
 from .rules import PRODUCES, rule_for
-from .score import MIN_KEEP_FRACTION, batch_scores, min_keep, normalised
+from .score import MIN_KEEP_FRACTION, batch_scores, forget_started, min_keep, normalised, start_score
 from .surgery import cut_hook, cut_layers, cut_plan, full_state, prune_layers
 
 
@@ -115,6 +116,9 @@ class TaylorPrunableNetwork:
             ys, state = evaluate(self._net, X, True, Outputs,
                                  hook=masking_hook(self._consumer_keep, self._prunable_layers, activations))
         acts = [activations[name] for name in self._prunable_layers]
+        forget_started()
+        for act in acts:  # the score's sums start as soon as dlgradient knows an activation's gradient
+            when_gradient_known(act, start_score)
         return (*ys, state, acts)
 
     @namevalue

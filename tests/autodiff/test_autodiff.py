@@ -9,6 +9,7 @@ import pytest
 import minidl as dl
 from minidl import dlarray, dlfeval, dlgradient, extractdata
 from minidl.autodiff import record
+from minidl.ops.reduce import sum as dlsum
 from minidl.testing import gradcheck, gradgradcheck
 from helpers.device import assert_allclose, assert_array_equal
 
@@ -305,3 +306,25 @@ def test_gradcheck_rejects_bad_arguments():
         gradcheck(lambda a: a, [1.0])
     with pytest.raises(TypeError, match="must return a dlarray"):
         gradcheck(lambda a: 3.0, dlarray([1.0]))
+
+
+def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
+    """The callback gets a value's whole gradient (all of its uses added) during dlgradient, once per call,
+    the same array dlgradient returns; not in a recorded (higher-derivative) walk."""
+    from minidl.autodiff.trace import when_gradient_known
+    seen = []
+
+    def f(x):
+        h = x * x
+        when_gradient_known(h, lambda value, g: seen.append((value.data.copy(), g)))
+        y = dlsum(h * 3, "all") + dlsum(h * h, "all")  # two uses of h
+        first = dlgradient(y, h, RetainData=True)
+        second = dlgradient(y, x, EnableHigherDerivatives=True)
+        return first, second
+
+    values = np.array([1.0, -2.0, 0.5])
+    first, second = dlfeval(f, dlarray(values))
+    assert len(seen) == 1 and seen[0][1].data is first.data  # the recorded second walk calls nothing
+    assert_array_equal(seen[0][0], values ** 2)
+    assert_allclose(first.data, 3 + 2 * values ** 2, rtol=0, atol=1e-15)
+    assert_allclose(second.data, (3 + 2 * values ** 2) * 2 * values, rtol=1e-15, atol=0)

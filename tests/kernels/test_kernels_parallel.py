@@ -244,3 +244,43 @@ def test_batchnorm_inference_kernel_is_the_composed_expression(small_grain, A, C
         got = each_thread_count(lambda: batchnorm.normalize(x, mean, factor, offset, relu))
         assert_identical(got[0], got[1])
         np.testing.assert_array_equal(got[1], want, strict=True)
+
+
+def test_later_work_runs_on_an_idle_worker_and_gives_way_to_other_jobs(small_grain):
+    """later() hands ranges to a worker that has nothing else to do; a job started meanwhile still runs on
+    both threads and finishes; the returned function gives the results in range order, running on the caller
+    whatever the worker has not taken."""
+    seen = []
+
+    def slow(start, stop):
+        seen.append(threading.get_ident())
+        time.sleep(0.002)
+        return (start, stop)
+
+    parts = [(k, k + 1) for k in range(40)]
+    finish = parallel.later(slow, parts)
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:  # the caller does other things; the idle worker starts
+        time.sleep(0.001)
+    assert seen and threading.get_ident() not in seen
+    assert parallel.split(lambda a, b: b - a, 500) == [b - a for a, b in parallel.ranges(500)]
+    assert finish() == parts
+    assert len(seen) == len(parts)  # each range ran once, on the worker or (the rest) on the caller
+
+
+def test_later_raises_what_a_range_raised_and_runs_at_once_without_a_pool(small_grain):
+    def part(start, stop):
+        if start == 3:
+            raise KeyError("range 3")
+        return start
+
+    finish = parallel.later(part, [(k, k + 1) for k in range(8)])
+    with pytest.raises(KeyError, match="range 3"):
+        finish()
+    previous = policy.set_threads(1)
+    try:
+        ran = []
+        finish = parallel.later(lambda a, b: ran.append(a) or a, [(0, 1), (1, 2)])
+        assert ran == [0, 1] and finish() == [0, 1]  # no pool: done before later() returns
+    finally:
+        policy.set_threads(previous)

@@ -39,3 +39,37 @@ def test_batch_score_matches_the_float64_loop_in_any_layout(fmt, data):
     assert got.dtype == np.float64 and got.shape == (shape[fmt.index("C")],)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
     np.testing.assert_array_equal(again, got)  # each pair of a call scored on its own
+
+
+def test_sums_started_during_the_gradient_walk_give_the_scores_of_sums_made_afterwards():
+    """forward + dlgradient of a TaylorPrunableNetwork start each map's score sums once its gradient is known;
+    updateScore takes them (in either argument order) and scores bit for bit as sums made afterwards
+    would; other arrays are scored afresh; a new forward drops sums nobody took."""
+    from minidl import dlfeval, taylorPrunableNetwork
+    from minidl.kernels import parallel
+    from minidl.pruning import score
+    from helpers.pruning_nets import chain, images, model_loss, targets
+    from helpers.device import host
+    prunable, X, T = taylorPrunableNetwork(chain([4, 5])), images(6), targets()
+    grain, parallel.GRAIN = parallel.GRAIN, 64  # several ranges, so a worker may take some
+    try:
+        _, acts, grads, _, _ = dlfeval(model_loss, prunable, X, T)
+        started = dict(score._started)
+        if type(acts[0].data) is np.ndarray:  # NumPy data only (CuPy computes on its device anyway)
+            assert len(started) == len(acts)
+        fresh = [dlarray._wrap(a.data.copy(), a.fmt) for a in acts]  # same values, other arrays
+        copied = batch_scores(list(zip(fresh, grads)))
+        assert score._started == started  # copies are not the walk's maps: nothing taken
+        pairs = [(acts[0], grads[0]), (grads[1], acts[1])]  # the second pair swapped
+        got = batch_scores(pairs)
+        assert score._started == {}
+        for g, again, c in zip(got, batch_scores(pairs), copied):  # again: sums made now
+            np.testing.assert_array_equal(g, again)
+            np.testing.assert_allclose(g, c, rtol=1e-12, atol=0)  # the copies sum in their own memory order
+        dlfeval(model_loss, prunable, X, T)  # its sums are not taken ...
+        dlfeval(model_loss, prunable, X, T)
+        assert len(score._started) == (len(acts) if type(acts[0].data) is np.ndarray else 0)  # ... nor kept
+        np.testing.assert_array_equal(host(acts[0].data), host(fresh[0].data))  # nothing written into the maps
+    finally:
+        parallel.GRAIN = grain
+        score.forget_started()
