@@ -9,6 +9,30 @@ _NOT_TRACED = ("Value to differentiate is not traced. It must be a traced real d
                "Use dlgradient inside a function called by dlfeval to trace the variables.")
 
 
+_walks = []  # per dlgradient call in progress: {id(buffer): fill()} of gradients still being made (defer)
+
+
+def defer(buffer, fill):
+    """A backward rule returns ``buffer`` (a NumPy array) as a gradient that ``fill()`` completes later (a
+    convolution's weight gradient, made by the thread pool's idle workers meanwhile). dlgradient calls
+    ``fill()`` before any rule that reads values gets it (rules recorded with view=True only re-view it),
+    before adding it to another gradient, and at the latest before it returns. Outside a gradient walk,
+    ``fill()`` runs at once."""
+    if _walks:
+        _walks[-1][id(buffer)] = fill
+    else:
+        fill()
+
+
+def _settle(pending, g):
+    """Complete ``g`` if its data are (a view of) a deferred buffer."""
+    data = getattr(g, "data", None)
+    base = data if getattr(data, "base", None) is None else data.base
+    fill = pending.pop(id(base), None)
+    if fill is not None:
+        fill()
+
+
 def _check_value(y):
     if not isinstance(y, dlarray):
         raise TypeError(f"dlgradient: y must be a dlarray; got {type(y).__name__}. {_NOT_TRACED}")
@@ -97,28 +121,41 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
 
     grads = {id(y._node): y.ones_like()}
     waiting = {} if EnableHigherDerivatives else trace.on_gradient  # see trace.when_gradient_known
-    with recording(bool(EnableHigherDerivatives)):
-        for node in reversed(order):
-            g = grads.get(id(node))
-            if g is not None and id(node) in waiting:
-                _, x, fn = waiting[id(node)]
-                fn(x, g)
-            if g is None or id(node) not in walked:
-                continue
-            needs = tuple(x._node is not None and id(x._node) in relevant for x in node.inputs)
-            input_grads = node.vjp(g, needs)
-            for x, gx, needed in zip(node.inputs, input_grads, needs):
-                if gx is None or not needed:
-                    continue
-                if gx.shape != x.shape or gx.fmt != x.fmt:  # a rule that broadcasts sums its gradient back
-                    raise RuntimeError(f"dlgradient: a backward rule returned a gradient of size {gx.shape} "
-                                       f"(format {gx.fmt!r}) for an input of size {x.shape} (format {x.fmt!r})")
-                key = id(x._node)
-                grads[key] = gx if key not in grads else grads[key] + gx
-            if not RetainData and not EnableHigherDerivatives:
-                # The rule and what it saved (batch-norm deviations, masks, ...) go now, not when
-                # the whole graph does: a training step's backward pass peaks lower.
-                node.released, node.vjp = True, None
+    pending = {}  # see defer
+    _walks.append(pending)
+    try:
+        with recording(bool(EnableHigherDerivatives)):
+            for node in reversed(order):
+                g = grads.get(id(node))
+                if g is not None and id(node) in waiting:
+                    _settle(pending, g)
+                    _, x, fn = waiting[id(node)]
+                    fn(x, g)
+                if g is None or id(node) not in walked:
+                    continue  # a leaf: its gradient is only handed back (completed at the end)
+                if pending and not node.view:
+                    _settle(pending, g)
+                needs = tuple(x._node is not None and id(x._node) in relevant for x in node.inputs)
+                input_grads = node.vjp(g, needs)
+                for x, gx, needed in zip(node.inputs, input_grads, needs):
+                    if gx is None or not needed:
+                        continue
+                    if gx.shape != x.shape or gx.fmt != x.fmt:  # a rule that broadcasts sums its gradient back
+                        raise RuntimeError(f"dlgradient: a backward rule returned a gradient of size {gx.shape} "
+                                           f"(format {gx.fmt!r}) for an input of size {x.shape} (format {x.fmt!r})")
+                    key = id(x._node)
+                    if key in grads and pending:
+                        _settle(pending, grads[key])
+                        _settle(pending, gx)
+                    grads[key] = gx if key not in grads else grads[key] + gx
+                if not RetainData and not EnableHigherDerivatives:
+                    # The rule and what it saved (batch-norm deviations, masks, ...) go now, not when
+                    # the whole graph does: a training step's backward pass peaks lower.
+                    node.released, node.vjp = True, None
+        for fill in list(pending.values()):
+            fill()
+    finally:
+        _walks.pop()
 
     def gradient_of(x):
         g = grads.get(id(x._node)) if x._node is not None else None

@@ -26,13 +26,14 @@ class Node:
     entry of ``inputs``. Leaves have no inputs and no vjp.
     """
 
-    __slots__ = ("inputs", "vjp", "trace", "released")
+    __slots__ = ("inputs", "vjp", "trace", "released", "view")
 
-    def __init__(self, inputs, vjp, trace):
+    def __init__(self, inputs, vjp, trace, view=False):
         self.inputs = inputs
         self.vjp = vjp
         self.trace = trace
         self.released = False
+        self.view = view  # the rule only re-views its gradient (reshape, permute): it reads no values
 
 
 def current_trace():
@@ -103,7 +104,7 @@ def when_gradient_known(x, fn):
         node.trace.on_gradient[id(node)] = (node, x, fn)
 
 
-def record(out, inputs, vjp, with_output=False, with_needs=False):
+def record(out, inputs, vjp, with_output=False, with_needs=False, view=False):
     """Attach a graph node to ``out``, the new dlarray an op built, when a traced input is being recorded.
 
     Returns ``out``. ``inputs`` are the op's dlarray operands; ``vjp(g)`` returns one gradient
@@ -113,7 +114,8 @@ def record(out, inputs, vjp, with_output=False, with_needs=False):
     itself, held weakly so that the graph has no reference cycle (memory is freed
     at once, not at the next garbage collection). With ``with_needs=True`` it also
     receives ``needs`` (one bool per input, see :class:`Node`) as its last argument,
-    so that it can skip the work for gradients nobody asked for.
+    so that it can skip the work for gradients nobody asked for. ``view=True`` says the rule only
+    reshapes or permutes its gradient, reading none of its values (see gradient.defer).
     """
     if _active and _active[-1].recording and _any_traced(inputs):
         rule = vjp
@@ -122,5 +124,5 @@ def record(out, inputs, vjp, with_output=False, with_needs=False):
             vjp = (lambda g, needs: rule(g, ref(), needs)) if with_needs else (lambda g, needs: rule(g, ref()))
         elif not with_needs:
             vjp = lambda g, needs: rule(g)  # noqa: E731
-        out._node = Node(tuple(inputs), vjp, _active[-1])
+        out._node = Node(tuple(inputs), vjp, _active[-1], view)
     return out

@@ -81,8 +81,12 @@ def _transposed(window):
     return windows.Window(window.size, (1, 1), window.dilation, padding)
 
 
-def backward(g, x, weights, window, need_x, need_weights):
-    """(dx as an (H, W, C, N) image or None, dweights (K, F) or None) for the rows gradient ``g``."""
+def backward(g, x, weights, window, need_x, need_weights, later=False):
+    """(dx as an (H, W, C, N) image or None, dweights (K, F) or None) for the rows gradient ``g``.
+
+    With ``later`` (NumPy data), dweights comes back as a function that gives it: its chunks are left for
+    the pool's workers to make while they have nothing else to do (parallel.later), started before dx.
+    """
     xp = array_module(g)
     H, W, C, N = x.shape
     K, F = weights.shape
@@ -96,11 +100,17 @@ def backward(g, x, weights, window, need_x, need_weights):
             if rows.strides[0] < rows.strides[1]:  # window_rows' transposed columns: rows.T is C-contiguous
                 return rows.T @ gs
             return (gs.T @ rows).T  # OpenBLAS runs (F, K) = g.T @ rows 4-11% faster than rows.T @ g here
-        parts = _map_chunks(xp, part, chunks)
-        dw = parts[0]
-        for p in parts[1:]:  # in chunk order: the same sum whichever thread made each part
-            dw += p
-        dw = xp.ascontiguousarray(dw)
+
+        def total(parts):
+            dw = parts[0]
+            for p in parts[1:]:  # in chunk order: the same sum whichever thread made each part
+                dw += p
+            return xp.ascontiguousarray(dw)
+        if later and xp is np:
+            finish = parallel.later(part, chunks)
+            dw = lambda: total(finish())  # noqa: E731
+        else:
+            dw = total(_map_chunks(xp, part, chunks))
     if not need_x:
         return None, dw
     gather = _transposed(window)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import validate
 from .._namevalue import namevalue
+from ..autodiff.gradient import defer
 from ..autodiff.trace import is_recording, record
 from ..dlarray import as_array, dlarray
 from ..formats import canonical, canonical_permutation, parse_format
@@ -205,7 +206,11 @@ def _convolve(x, w_mat, b, window):
                                                    x.shape[:2], x.fmt)
             dw = mtimes(transpose_raw(cols, (1, 0), ""), g) if needs[1] else None
         else:
-            dx, dw = conv_kernels.backward(g.data, x.data, w_mat.data, window, needs[0], needs[1])
+            dx, dw = conv_kernels.backward(g.data, x.data, w_mat.data, window, needs[0], needs[1], later=True)
+            if callable(dw):  # made by the pool's idle workers while the walk goes on (autodiff.gradient.defer)
+                buffer, made = np.empty(w_mat.shape, w_mat.dtype), dw
+                defer(buffer, lambda: np.copyto(buffer, made()))
+                dw = buffer
             dx, dw = (None if dx is None else constant(dx, x.fmt)), (None if dw is None else constant(dw))
         db = None
         if b is not None and needs[2]:  # the folded sums: accurate and faster than NumPy's over the rows

@@ -16,7 +16,8 @@ def reshape_raw(x, shape, fmt):
     shape = tuple(shape)
     if tuple(x.shape) == shape and x.fmt == fmt:
         return x
-    return record(dlarray._wrap(x.data.reshape(shape), fmt), (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),))
+    return record(dlarray._wrap(x.data.reshape(shape), fmt), (x,), lambda g: (reshape_raw(g, x.shape, x.fmt),),
+                  view=True)
 
 
 def relabel(x, fmt):
@@ -31,7 +32,7 @@ def stripdims(X):
 
 def identity(x):
     """A new dlarray with x's value and its own graph node."""
-    return record(dlarray._wrap(x.data, x.fmt), (x,), lambda g: (g,))
+    return record(dlarray._wrap(x.data, x.fmt), (x,), lambda g: (g,), view=True)
 
 
 def label(x, fmt):
@@ -46,7 +47,8 @@ def transpose_raw(x, axes, fmt):
     if axes == tuple(range(len(axes))):
         return relabel(x, fmt)
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-    return record(dlarray._wrap(x.data.transpose(axes), fmt), (x,), lambda g: (transpose_raw(g, inverse, x.fmt),))
+    return record(dlarray._wrap(x.data.transpose(axes), fmt), (x,), lambda g: (transpose_raw(g, inverse, x.fmt),),
+                  view=True)
 
 
 def broadcast_to(x, shape, fmt):

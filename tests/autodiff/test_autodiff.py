@@ -328,3 +328,39 @@ def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
     assert_array_equal(seen[0][0], values ** 2)
     assert_allclose(first.data, 3 + 2 * values ** 2, rtol=0, atol=1e-15)
     assert_allclose(second.data, (3 + 2 * values ** 2) * 2 * values, rtol=1e-15, atol=0)
+
+
+@pytest.mark.host_only("deferred gradients are NumPy buffers: only host work goes to the thread pool")
+def test_deferred_gradients_are_completed_before_any_rule_reads_them():
+    """A rule may return a buffer that defer's fill() completes later: rules that only re-view it (reshapes)
+    take it as it is, a rule that reads values gets it completed, and dlgradient returns it completed."""
+    from minidl.autodiff.gradient import defer
+    from minidl.ops.shape import reshape_raw
+    fills, reads = [], []
+
+    def deferred_double(x):  # y = 2x, its gradient handed back before it is made
+        def vjp(g):
+            buffer = np.full(x.shape, np.nan)
+            defer(buffer, lambda: fills.append(1) or np.copyto(buffer, 2 * np.asarray(g.data)))
+            return (dlarray._wrap(buffer, x.fmt),)
+        return record(dlarray._wrap(2 * np.asarray(x.data), x.fmt), (x,), vjp)
+
+    def reading(x):  # y = 3x, whose rule looks at the gradient it gets
+        def vjp(g):
+            reads.append(np.asarray(g.data).copy())
+            return (g * 3,)
+        return record(dlarray._wrap(3 * np.asarray(x.data), x.fmt), (x,), vjp)
+
+    def f(x):
+        through_views = reshape_raw(deferred_double(reshape_raw(x, (2, 3), "")), (6,), "")
+        via_reader = deferred_double(reading(x))
+        return dlgradient(dlsum(through_views * 5, "all") + dlsum(via_reader, "all"), x)
+
+    x = dlarray(np.arange(6.0))
+    g = dlfeval(f, x)
+    np.testing.assert_array_equal(reads[0], np.full(6, 2.0))  # completed before the reading rule ran
+    np.testing.assert_array_equal(np.asarray(g.data), np.full(6, 10.0 + 6.0))
+    assert len(fills) == 2
+    buffer = np.zeros(2)
+    defer(buffer, lambda: np.copyto(buffer, 7.0))  # outside a gradient walk: at once
+    np.testing.assert_array_equal(buffer, [7.0, 7.0])

@@ -359,3 +359,39 @@ def test_worker_threads_in_a_forked_child(monkeypatch):
     child.join(timeout=60)
     assert child.exitcode == 0
     assert_array_equal(got, expected)
+
+
+def test_weight_gradients_made_by_idle_workers_equal_those_made_at_once(monkeypatch):
+    """With the pool on, a convolution's weight gradient is left for the idle workers while the walk goes on
+    (autodiff.gradient.defer): weights used by two convolutions (their gradients added), read again by a
+    later op (a rule that reads values), or handed back through reshapes get bit for bit the gradients made
+    at once, and the float64 finite-difference check holds."""
+    from minidl.kernels import conv as conv_kernels
+    from minidl.ops.elementwise import times
+    _one_blas_thread_reported(monkeypatch)
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)  # one image a chunk: several parts for the workers
+    rng = np.random.default_rng(11)
+    x = dlarray(rng.standard_normal((6, 5, 2, 4)), "SSCB")
+    w = dlarray(rng.standard_normal((3, 3, 2, 2)))
+    v = dlarray(rng.standard_normal((3, 3, 2, 3)))
+
+    def loss(x, w, v):
+        y = dlconv(x, w, 0, Padding=1)
+        z = dlconv(x, w, 0, Padding="same") * 0.5 + dlconv(y, w, 0, Padding=1)  # w in three convolutions
+        shared = dlsum(z * z, "all") + dlsum(tanh(times(w, w)), "all")  # and read again by a rule
+        return dlgradient(shared + dlsum(dlconv(x, v, 0) ** 2, "all"), x, w, v)
+    from minidl import threads as policy
+    from minidl.kernels import parallel
+    started = []
+    monkeypatch.setattr(parallel, "later", lambda fn, parts, real=parallel.later: started.append(policy.threads())
+                        or real(fn, parts))
+    deferred = dlfeval(loss, x, w, v)
+    if type(x.data) is np.ndarray:  # host data: each weight gradient was left for the workers (devices: no pool)
+        assert len(started) == 4 and set(started) == {2}
+    real = conv_kernels.backward
+    monkeypatch.setattr(conv_kernels, "backward", lambda *a, **k: real(*a, **{**k, "later": False}))
+    at_once = dlfeval(loss, x, w, v)
+    for got, want in zip(deferred, at_once):
+        assert_array_equal(extractdata(got), extractdata(want))
+    monkeypatch.setattr(conv_kernels, "backward", real)
+    assert gradcheck(lambda x, w: dlsum(dlconv(dlconv(x, w, 0, Padding=1), w, 0, Padding=1) ** 2, "all"), x, w)
