@@ -91,6 +91,7 @@ def dlfeval(fun, *args, **kwargs):
     finally:
         _active.pop()
         trace.open = False
+        trace.on_gradient.clear()  # it holds nodes, which hold the trace: no cycle outlives the call
     return map_dlarrays(result, lambda x: x._untraced())
 
 

@@ -202,7 +202,17 @@ def later(fn, parts):
     pool.later.append(job)
     for _ in pool.threads:
         pool.tasks.put(_wake)  # a sleeping worker wakes, finds no job, and turns to the later ones
-    return job.finish
+
+    def finish():
+        try:
+            return job.finish()
+        finally:
+            job.fn = None  # what the ranges read (the maps) is not held past this point
+            try:
+                pool.later.remove(job)
+            except ValueError:  # a worker took it off when it ran out of ranges
+                pass
+    return finish
 
 
 def _wake():

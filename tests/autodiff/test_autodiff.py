@@ -312,10 +312,12 @@ def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
     """The callback gets a value's whole gradient (all of its uses added) during dlgradient, once per call,
     the same array dlgradient returns; not in a recorded (higher-derivative) walk."""
     from minidl.autodiff.trace import when_gradient_known
-    seen = []
+    seen, kept = [], None
 
     def f(x):
         h = x * x
+        nonlocal kept
+        kept = weakref.ref(h)
         when_gradient_known(h, lambda value, g: seen.append((value.data.copy(), g)))
         y = dlsum(h * 3, "all") + dlsum(h * h, "all")  # two uses of h
         first = dlgradient(y, h, RetainData=True)
@@ -323,7 +325,14 @@ def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
         return first, second
 
     values = np.array([1.0, -2.0, 0.5])
-    first, second = dlfeval(f, dlarray(values))
+    enabled = gc.isenabled()
+    gc.disable()  # what the trace kept for its callbacks goes when dlfeval returns, with no cycle left
+    try:
+        first, second = dlfeval(f, dlarray(values))
+        assert kept() is None
+    finally:
+        if enabled:
+            gc.enable()
     assert len(seen) == 1 and seen[0][1].data is first.data  # the recorded second walk calls nothing
     assert_array_equal(seen[0][0], values ** 2)
     assert_allclose(first.data, 3 + 2 * values ** 2, rtol=0, atol=1e-15)

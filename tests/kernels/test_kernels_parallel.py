@@ -284,3 +284,15 @@ def test_later_raises_what_a_range_raised_and_runs_at_once_without_a_pool(small_
         assert ran == [0, 1] and finish() == [0, 1]  # no pool: done before later() returns
     finally:
         policy.set_threads(previous)
+
+
+def test_later_holds_nothing_its_ranges_read_once_finished(small_grain):
+    """Once its results are in, a later() job keeps no reference to what its ranges read (the Taylor score's
+    maps are large), even where no worker has looked at the queue since."""
+    import weakref
+    data = np.arange(10.0)
+    ref = weakref.ref(data)
+    finish = parallel.later(lambda a, b, data=data: float(data[a:b].sum()), [(0, 5), (5, 10)])
+    del data
+    assert finish() == [10.0, 35.0]
+    assert ref() is None
