@@ -9,9 +9,10 @@ results in range order. Callers combine them in that order, so a split reduction
 deterministic; the kernels split only along axes whose elements are computed independently
 (elementwise passes, the columns of a column sum), which makes their results bit-identical to
 one call on the whole array. ``ufunc(op, *args, out=out)`` splits one ufunc call along axis 0.
-``later(fn, parts)`` leaves ranges for the workers to take while they have nothing else to do (the
-Taylor score's sums, started during the gradient walk: the worker idles through its serial stretches)
-and returns a function that finishes them on the calling thread and gives the results.
+``later(fn, parts)`` leaves ranges for the workers to take while they have nothing else to do (work the
+gradient walk does not wait for: convolution weight gradients, the Taylor score's sums; the worker
+idles through the walk's serial stretches) and returns a function that finishes them on the calling
+thread and gives the results.
 
 The ranges (about GRAIN elements each) double as cache blocking: a kernel that makes several
 passes over one range finds it still in the core's cache; they are the same with the pool off.
