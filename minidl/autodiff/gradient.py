@@ -127,7 +127,7 @@ def dlgradient(y, *targets, RetainData=False, EnableHigherDerivatives=False):
         with recording(bool(EnableHigherDerivatives)):
             for node in reversed(order):
                 g = grads.get(id(node))
-                if g is not None and id(node) in waiting:
+                if g is not None and id(node) in waiting and id(node) in wanted:  # a target of this call
                     _settle(pending, g)
                     _, x, fn = waiting[id(node)]
                     fn(x, g)

@@ -96,9 +96,9 @@ def dlfeval(fun, *args, **kwargs):
 
 
 def when_gradient_known(x, fn):
-    """Call ``fn(x, g)`` when a dlgradient call of this trace has finished the gradient ``g`` of the traced
-    ``x`` (all of x's uses are behind it; before it goes further back), outside recorded backward
-    passes. Lets work that will want both (the Taylor score) start while the gradient walk goes on.
+    """Call ``fn(x, g)`` when a dlgradient call of this trace that has the traced ``x`` among its targets
+    has finished x's gradient ``g`` (all of x's uses are behind it; before it goes further back), outside
+    recorded backward passes. Lets work that will want both (the Taylor score) start while the gradient walk goes on.
     Nothing happens for an untraced x."""
     node = getattr(x, "_node", None)
     if node is not None and node.trace.open:

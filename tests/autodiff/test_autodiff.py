@@ -309,8 +309,9 @@ def test_gradcheck_rejects_bad_arguments():
 
 
 def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
-    """The callback gets a value's whole gradient (all of its uses added) during dlgradient, once per call,
-    the same array dlgradient returns; not in a recorded (higher-derivative) walk."""
+    """The callback gets a value's whole gradient (all of its uses added) during a dlgradient call that has
+    the value among its targets, once per call, the same array dlgradient returns; not in a call for other
+    targets, not in a recorded (higher-derivative) walk."""
     from minidl.autodiff.trace import when_gradient_known
     seen, kept = [], None
 
@@ -320,6 +321,7 @@ def test_when_gradient_known_hands_over_each_finished_gradient_once_per_walk():
         kept = weakref.ref(h)
         when_gradient_known(h, lambda value, g: seen.append((value.data.copy(), g)))
         y = dlsum(h * 3, "all") + dlsum(h * h, "all")  # two uses of h
+        dlgradient(y, x, RetainData=True)  # h is not a target: its gradient is made but not handed over
         first = dlgradient(y, h, RetainData=True)
         second = dlgradient(y, x, EnableHigherDerivatives=True)
         return first, second
