@@ -6,7 +6,10 @@ thread pool and OpenBLAS as minidl sets them; a kernel called from inside anothe
 of the convolution's input gradient calls its forward; in predict a convolution normalises its chunks
 with the batch-norm kernel, on any thread) counts for the outer one only, so the shares add up.
 "rest" is the step's time outside these kernels: fully connected layer, loss, tape, update (and in
-taylor and prune_iter updateScore).
+taylor and prune_iter updateScore). The convolutions' weight gradients and the Taylor score's sums are
+left to the pool's idle worker during the gradient walk (minidl.kernels.parallel.later): the main
+thread's share of them, and its wait for the rest, fall where they are finished (the end of dlgradient,
+updateScore), so they count for "rest", not for the convolution backward.
 
 Run (from the repository root):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_digits_step.py [--workload train] [--batch 128]
