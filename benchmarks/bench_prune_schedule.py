@@ -8,7 +8,10 @@ whole network with pruned channels zeroed where they are read ("masked", what MA
 what minidl did before). This script times that step at the filter counts each iteration of the
 default job starts with, both ways alternating within every round, on the seed's network and one fixed
 random batch (float32), and prints milliseconds per step, their ratio, and the loop's total for 50
-steps per iteration.
+steps per iteration. When PyTorch is importable (``pip install torch==2.13.0``; never a minidl
+dependency) the same step also runs in torch on the cut network (bench_digits.py's torch prune_iter,
+from dlnetwork(prunableNet)'s weights, as many threads as OpenBLAS uses), alternating with the other two:
+how the main job's loop would fare written in PyTorch on a network pruned to the same filters.
 
 Run (from the repository root):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_prune_schedule.py [--batch 128]
@@ -24,7 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_digits  # noqa: E402  (it puts the repository on sys.path)
 
-from minidl import (crossentropy, dlarray, dlfeval, dlgradient, dlnetwork, forward, sgdmupdate,  # noqa: E402
+from minidl import (crossentropy, dlarray, dlfeval, dlgradient, dlnetwork, extractdata, forward, sgdmupdate,  # noqa: E402
                     taylorPrunableNetwork, updatePrunables, updateScore)
 from minidl.blasinfo import blas_summary  # noqa: E402
 
@@ -83,30 +86,42 @@ def main():
     T = dlarray(np.eye(10, dtype=np.float32)[:, generator.integers(0, 10, args.batch)], "CB")
     base = taylorPrunableNetwork(bench_digits.seed_network(20))
     output = base.OutputNames[0]
+    threads = bench_digits.blas_info()[1]
+    torch = bench_digits.torch_available()
     print(f"the main job's prune_iter step, batch {args.batch}, float32: median of {args.rounds} rounds of "
-          f"{args.steps} steps, cut and masked alternating")
-    print(f"{blas_summary()}; load average (1 min) {os.getloadavg()[0]:.2f}\n")
-    print(f"{'iteration':>9} {'filters':>9} {'cut ms':>8} {'masked ms':>10} {'cut/masked':>11}")
-    totals = [0.0, 0.0]
+          f"{args.steps} steps, cut and masked" + (" and torch (cut network)" if torch else "") + " alternating")
+    print(f"{blas_summary()}; load average (1 min) {os.getloadavg()[0]:.2f}")
+    if torch:
+        import torch as torch_module
+        print(f"torch {torch_module.__version__}, {threads} threads")
+    print(f"\n{'iteration':>9} {'filters':>9} {'cut ms':>8} {'masked ms':>10} {'cut/masked':>11}"
+          + (f" {'torch ms':>9} {'cut/torch':>10}" if torch else ""))
+    totals = [0.0, 0.0, 0.0]
     for k, counts in enumerate(SCHEDULE, start=1):
         prunable = with_filters(base, counts)
         steps = [Step(prunable, X, T, None), Step(prunable, X, T, output)]
+        if torch:
+            steps.append(bench_digits.Torch(dlnetwork(prunable), extractdata(X), extractdata(T), threads).prune_iter)
         for step in steps:
             step()  # warm-up
-        times = [[], []]
+        times = [[] for _ in steps]
         for r in range(args.rounds):
-            for j in (r % 2, 1 - r % 2):
+            for j in range(len(steps)):
+                j = (j + r) % len(steps)  # the order rotates from round to round
                 time.sleep(bench_digits.PAUSE)
                 start = time.perf_counter()
                 for _ in range(args.steps):
                     steps[j]()
                 times[j].append((time.perf_counter() - start) / args.steps)
-        cut, masked = (1000 * statistics.median(t) for t in times)
-        totals[0] += cut * STEPS_PER_ITERATION / 1000
-        totals[1] += masked * STEPS_PER_ITERATION / 1000
-        print(f"{k:>9} {'/'.join(map(str, counts)):>9} {cut:>8.1f} {masked:>10.1f} {cut / masked:>10.2f}x")
+        ms = [1000 * statistics.median(t) for t in times]
+        for j, value in enumerate(ms):
+            totals[j] += value * STEPS_PER_ITERATION / 1000
+        print(f"{k:>9} {'/'.join(map(str, counts)):>9} {ms[0]:>8.1f} {ms[1]:>10.1f} {ms[0] / ms[1]:>10.2f}x"
+              + (f" {ms[2]:>9.1f} {ms[0] / ms[2]:>9.2f}x" if torch else ""))
     print(f"\n{STEPS_PER_ITERATION} steps per iteration: cut {totals[0]:.1f} s, masked {totals[1]:.1f} s "
-          f"({totals[0] / totals[1]:.2f}x); load average (1 min) after: {os.getloadavg()[0]:.2f}")
+          f"({totals[0] / totals[1]:.2f}x)" + (f", torch {totals[2]:.1f} s (cut/torch {totals[0] / totals[2]:.2f}x)"
+                                               if torch else "")
+          + f"; load average (1 min) after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

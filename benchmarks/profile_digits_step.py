@@ -12,7 +12,7 @@ thread's share of them, and its wait for the rest, fall where they are finished 
 updateScore), so they count for "rest", not for the convolution backward.
 
 Run (from the repository root):
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_digits_step.py [--workload train] [--batch 128]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_digits_step.py [--workload train] [--batch 128] [--width 20]
 """
 import argparse
 import collections
@@ -49,9 +49,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", choices=bench_digits.WORKLOADS, default="train")
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--width", type=int, default=20, help="filters per convolution (20: the seed network)")
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
-    impl = bench_digits.build(args.batch, 20, ["minidl"], None)[0]
+    impl = bench_digits.build(args.batch, args.width, ["minidl"], None)[0]
     step = getattr(impl, args.workload)
     for _ in range(3):
         step()  # warm-up
@@ -64,7 +65,7 @@ def main():
     for _ in range(args.steps):
         step()
     total = time.perf_counter() - start
-    print(f"{args.workload} step at batch {args.batch}: {1000 * total / args.steps:.1f} ms "
+    print(f"{args.workload} step at batch {args.batch}, width {args.width}: {1000 * total / args.steps:.1f} ms "
           f"(mean of {args.steps}; load average {os.getloadavg()[0]:.2f}; BLAS: {bench_digits.blas_info()[0]})")
     totals["rest"] = total - sum(totals.values())
     for label, seconds in sorted(totals.items(), key=lambda item: -item[1]):
