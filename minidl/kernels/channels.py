@@ -5,8 +5,9 @@ For a map whose widened axis varies fastest in memory (minidl's channel-last map
 assignment walks the small channel rows one element at a time (2.1 ms for 128 digits maps of 20
 channels); a product with a 0/1 selection matrix does the same in one GEMM (0.5 ms) and is exact for
 finite values: each output is one value times 1 plus zeros (a zero's sign may not survive). A
-non-finite value would spread NaN (inf * 0) along its row, so a sum that is not finite (any NaN or
-Inf in, or a harmless overflow) sends the data the exact way instead. The pass is memory-bound:
+non-finite value would spread NaN (inf * 0) along its row, so data whose sum is not finite (any NaN
+or Inf in it, or a harmless overflow) goes the exact way instead; the sum is taken of the data, not
+of the wider output (0.14 against 0.33 ms for 128 digits maps of 9 of 20 channels). The pass is memory-bound:
 splitting it over the pool's threads did not make it faster. CuPy arrays take the plain assignment.
 """
 import numpy as np
@@ -48,13 +49,13 @@ def _spread_numpy(data, axis, index, size):
     fastest = data.ndim and data.strides[axis] == data.itemsize and data.shape[axis] > 1
     if flat is None or not fastest or data.dtype not in (np.float32, np.float64):
         return _assigned(np, data, axis, index, size)
-    select = np.zeros((len(index), size), dtype=data.dtype)
-    select[np.arange(len(index)), index] = 1
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN or overflow: the check below takes the other way
-        rows = flat.reshape(-1, data.shape[axis]) @ select
-        finite = np.isfinite(rows.sum())
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN, Inf or overflow: the exact way
+        finite = np.isfinite(flat.sum())
     if not finite:
         return _assigned(np, data, axis, index, size)
+    select = np.zeros((len(index), size), dtype=data.dtype)
+    select[np.arange(len(index)), index] = 1
+    rows = flat.reshape(-1, data.shape[axis]) @ select
     order, inverse = _memory_axes(data)
     return rows.reshape(tuple(_shape(data, axis, size)[d] for d in order)).transpose(inverse)
 
