@@ -326,16 +326,17 @@ def report_text(r):
 def figure(r, path):
     """pruning.png: validation accuracy and learnables per pruning iteration, and filters per layer."""
     try:
-        import matplotlib
+        # the Figure class on its own (no pyplot, no backend choice): a PNG file needs nothing more, and
+        # pyplot's import took 0.4 s of the job
+        from matplotlib.figure import Figure
     except ImportError:
         print('pruning.png not written: it needs matplotlib (pip install -e ".[plot]", or pip install matplotlib)')
         return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     iterations = [0] + [row["iteration"] for row in r["iterations"]]
     accuracies = [100 * r["accuracy"]["original"]] + [100 * row["validation_accuracy"] for row in r["iterations"]]
     counts = [r["learnables_before"]] + [row["learnables"] for row in r["iterations"]]
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 4))
+    fig = Figure(figsize=(13, 4))
+    ax1, ax2, ax3 = fig.subplots(1, 3)
     ax1.plot(iterations, accuracies, "o-", label="right after each updatePrunables")
     ax1.plot(iterations[-1], 100 * r["accuracy"]["fine_tuned"], "*", markersize=12, color="tab:green",
              label="pruned dlnetwork after the final fine-tune")
@@ -359,7 +360,6 @@ def figure(r, path):
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return path
 
 
