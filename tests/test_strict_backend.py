@@ -44,7 +44,11 @@ def assert_same(device, host):
     for a, b in zip(d, h):
         assert isinstance(a.data, StrictArray), f"result left the device: {type(a.data).__name__}"
         assert (a.fmt, a.shape, a.dtype) == (b.fmt, b.shape, b.dtype)
-        np.testing.assert_allclose(a.data.get(), b.data, rtol=2e-5, atol=2e-6)
+        # float32 rounding grows with the size of the values summed: atol follows the array's largest value
+        # (the host convolution sums two outputs a row in another order than the device's one a row)
+        finite = b.data[np.isfinite(b.data)] if b.dtype.kind == "f" else np.ones(1)
+        scale = float(np.max(np.abs(finite), initial=1.0))
+        np.testing.assert_allclose(a.data.get(), b.data, rtol=2e-5, atol=2e-6 * scale)
 
 
 def compare(fn, *args):

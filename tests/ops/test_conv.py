@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidl import dlarray, dlfeval, dlgradient, extractdata
+from minidl.kernels import conv as conv_kernels
 from minidl.kernels.im2col import Window, col2im, im2col
 from minidl.ops.conv import dlconv
 from minidl.ops.elementwise import tanh
@@ -395,3 +396,88 @@ def test_weight_gradients_made_by_idle_workers_equal_those_made_at_once(monkeypa
         assert_array_equal(extractdata(got), extractdata(want))
     monkeypatch.setattr(conv_kernels, "backward", real)
     assert gradcheck(lambda x, w: dlsum(dlconv(dlconv(x, w, 0, Padding=1), w, 0, Padding=1) ** 2, "all"), x, w)
+
+
+# -- two outputs a window row (kernels.conv._Pairs) ------------------------------------------
+
+def _one_output_rows(x, window, pairs=conv_kernels._Pairs):
+    """kernels.conv._Pairs switched off: every window row gives one output."""
+    off = pairs(x, window)
+    off.window = None
+    return off
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), pairs(1, 3), pairs(1, 2), st.integers(2, 3), st.integers(1, 3),
+       st.integers(0, 2**32 - 1))
+def test_paired_weights_and_their_fold_are_adjoint(fh, fw, stride, dilation, C, F, seed):
+    """<widened(W), G> = <W, fold(G)> for the widened filters of two outputs a row: the weight gradient the
+    fold gives is the gradient of the widened weights' use, whatever the stride and dilation."""
+    window = Window((fh, fw), stride, dilation, (0, 0, 0, 0))
+    W = stride[1] + dilation[1] * (fw - 1) + 1  # an output width of 2
+    pairs = conv_kernels._Pairs(np.zeros((dilation[0] * (fh - 1) + 1, W, C, 1)), window)
+    assert window.output_size(dilation[0] * (fh - 1) + 1, W)[1] == 2 and pairs.window is not None
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((fh * fw * C, F))
+    widened = pairs.weights(w)
+    G = rng.standard_normal(widened.shape)
+    assert widened.shape == (fh * pairs.width * C, 2 * F)
+    assert np.isclose(np.sum(widened * G), np.sum(w * pairs.fold(G, F)), rtol=1e-12)
+    assert_array_equal(pairs.fold(widened, F), 2 * w)  # each filter tap sits in both outputs' halves once
+
+
+def test_two_outputs_a_row_apply_to_host_data_of_several_channels_and_an_even_output_width():
+    from minidl import testing_strict
+    window = Window((3, 3), (1, 1), (1, 1), (1, 1, 1, 1))
+    assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window).window == Window((3, 4), (1, 2), (1, 1), (1, 1, 1, 1))
+    assert conv_kernels._Pairs(np.zeros((6, 5, 2, 1)), window).window is None  # odd output width
+    assert conv_kernels._Pairs(np.zeros((6, 6, 1, 1)), window).window is None  # one channel: tap-major rows
+    assert conv_kernels._Pairs(testing_strict.xp.zeros((6, 6, 2, 1)), window).window is None  # device data
+
+
+@settings(max_examples=30, deadline=None)
+@given(geometries(), st.integers(2, 3), st.integers(1, 2), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_two_outputs_a_row_give_the_one_output_results(g, C, N, F, seed):
+    """Forward, input and weight gradients of the kernels with two outputs a row equal those with one (float64),
+    for every geometry whose output width is even."""
+    padding = explicit_padding(g["Padding"], g["hw"], g["size"], g["stride"], g["dilation"])
+    window = Window(g["size"], g["stride"], g["dilation"], tuple(padding))
+    Ho, Wo = window.output_size(*g["hw"])
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, *g["hw"], C)).transpose(1, 2, 3, 0)
+    w = rng.standard_normal((g["size"][0] * g["size"][1] * C, F))
+    dy = rng.standard_normal((N * Ho * Wo, F))
+    paired = conv_kernels._Pairs(x, window).window is not None
+    assert paired == (Wo % 2 == 0)
+    both = conv_kernels.forward(x, w, None, window), *conv_kernels.backward(dy, x, w, window, True, True)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(conv_kernels, "_Pairs", _one_output_rows)
+        one = conv_kernels.forward(x, w, None, window), *conv_kernels.backward(dy, x, w, window, True, True)
+    for got, want in zip(both, one):
+        assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")  # NaN in: NaN out
+def test_a_non_finite_pixel_reaches_only_the_outputs_whose_windows_hold_it(monkeypatch):
+    """The widened weights' zeros meet pixels outside an output's window (0 * Inf = NaN): a chunk whose outputs
+    are not all finite is made again with one output a row, so Inf and NaN land exactly where they would."""
+    monkeypatch.setattr(conv_kernels, "CHUNK_BYTES", 1)  # one image a chunk: the clean image keeps its pairs
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 8, 8, 2)).astype(np.float32)
+    x[0, 3, 4, 1], x[1, 0, 7, 0] = np.inf, np.nan
+    x = x.transpose(1, 2, 3, 0)
+    window = Window((3, 3), (1, 1), (1, 1), (0, 0, 0, 0))
+    w = rng.standard_normal((18, 4)).astype(np.float32)
+    calls = []
+    real_matmul = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda a, b, **k: calls.append(b.shape) or real_matmul(a, b, **k))
+    y = conv_kernels.forward(x, w, None, window).reshape(3, 6, 6, 4)
+    monkeypatch.setattr(np, "matmul", real_matmul)
+    assert calls.count((24, 8)) == 3 and calls.count((18, 4)) == 2  # the two images with a bad pixel again
+    with monkeypatch.context() as m:
+        m.setattr(conv_kernels, "_Pairs", _one_output_rows)
+        want = conv_kernels.forward(x, w, None, window).reshape(3, 6, 6, 4)
+    assert_array_equal(y, want)
+    assert np.isinf(y[0, 1:4, 2:5]).all() and np.isnan(y[1, 0, 5]).all()
+    assert np.isfinite(np.delete(y[0].reshape(36, 4), [r * 6 + c for r in range(1, 4) for c in range(2, 5)], 0)).all()
+    assert np.isfinite(y[2]).all()
