@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 from minidl.kernels import channels
 from minidl.kernels.parallel import memory_order
 from minidl.kernels.scatter import scatter_add
+from helpers.threads import assert_identical, each_thread_count, small_grain  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.host_only("calls the NumPy kernels on host arrays directly")
 
@@ -91,3 +92,14 @@ def test_the_cupy_form_is_the_plain_assignment(monkeypatch):
         assert np.array_equal(got, channels._spread_numpy(data, axis, index, size))
         sized = [d for d in range(3) if got.shape[d] > 1]
         assert sorted(sized, key=lambda d: -got.strides[d]) == sorted(sized, key=lambda d: -data.strides[d])
+
+
+def test_spread_on_the_pool_threads_gives_the_one_thread_bits(small_grain):
+    """The product runs in row ranges on the pool's threads: the same bits as on one thread, and as the
+    plain assignment."""
+    rng = np.random.default_rng(4)
+    data = rng.standard_normal((3, 9, 7, 5)).astype(np.float32).transpose(1, 2, 3, 0)  # channel-last, 5 of 8
+    index = np.array([0, 2, 3, 5, 7])
+    one, two = each_thread_count(lambda: channels.spread(data, 2, index, 8))
+    assert_identical(one, two)
+    assert np.array_equal(two, reference(data, 2, index, 8))
