@@ -1,15 +1,18 @@
 """Two outputs a window row against one: the convolution kernels on the digits shapes, alternating.
 
-minidl.kernels.conv lets each window row of a host convolution with several input channels and an
-even output width hold the windows of two horizontally adjacent outputs (filters widened with zeros),
-because OpenBLAS runs the tall, narrow GEMMs of few filters slowly. This script times the kernels'
-forward, input gradient and weight gradient both ways on 24x24 images (3x3 filters, padding 1, batch
-128, float32: the digits net's conv2 and conv3) for the filter counts the main job's pruning passes
-through, the two ways alternating within every round, and prints the medians and their ratio, the
-BLAS, the load and the CPU time the hypervisor gave to others (steal) during the run.
+minidl.kernels.conv lets each window row of a host convolution with several input channels, few
+filters and an even output width hold the windows of two horizontally adjacent outputs (filters
+widened with zeros), because OpenBLAS runs the tall, narrow GEMMs of few filters slowly. This script
+times the kernels' forward, input gradient and weight gradient both ways on 24x24 images (3x3
+filters, padding 1, batch 128, float32: the digits net's conv2 and conv3) for the filter counts the
+main job's pruning passes through and wider ones (both ways for every shape, whatever
+MAX_PAIRED_FILTERS picks), alternating within every round, inside minidl.threads.compute() as in a
+training step (OpenBLAS at one thread a call, the chunks on minidl's two threads), and prints the
+medians and their ratio, the BLAS, the load and the CPU time the hypervisor gave to others (steal)
+during the run.
 
 Run (from the repository root):
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv_pairs.py [--rounds 15]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv_pairs.py [--rounds 15] [--shapes C,F ...]
 """
 import argparse
 import os
@@ -23,14 +26,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_digits  # noqa: E402  (it puts the repository on sys.path)
 
 from minidl.kernels import conv  # noqa: E402
+from minidl.threads import compute  # noqa: E402
 from minidl.kernels.im2col import Window  # noqa: E402
 
-SHAPES = [(20, 20), (20, 18), (18, 14), (14, 13), (13, 9), (10, 7), (5, 6), (4, 4), (64, 64)]  # (C, F)
+SHAPES = [(20, 20), (20, 18), (18, 14), (14, 13), (13, 9), (10, 7), (5, 6), (4, 4), (16, 16), (24, 24),
+          (32, 32), (64, 64)]  # (C, F)
 _pairs = conv._Pairs
 
 
-def one_output_rows(x, window):
-    off = _pairs(x, window)
+def one_output_rows(x, window, F):
+    off = _pairs(x, window, F)
     off.window = None
     return off
 
@@ -45,13 +50,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--shapes", nargs="*", default=[], metavar="C,F", help="channels in, filters (default: "
+                        "the main job's)")
     args = parser.parse_args()
     print(f"BLAS: {bench_digits.blas_info()[0]}; load average {os.getloadavg()[0]:.2f} before")
+    shapes = [tuple(int(v) for v in s.split(",")) for s in args.shapes] or SHAPES
+    conv.MAX_PAIRED_FILTERS = max(F for _, F in shapes)  # both ways for every shape, whatever minidl picks
     steal, wall = steal_seconds(), time.perf_counter()
     rng = np.random.default_rng(0)
     window = Window((3, 3), (1, 1), (1, 1), (1, 1, 1, 1))
     print(f"{'C -> F':>9} " + "".join(f"{k + ' one/two ms':>22}{'ratio':>7}" for k in ("forward", "dx", "dW")))
-    for C, F in SHAPES:
+    for C, F in shapes:
         x = rng.standard_normal((args.batch, 24, 24, C)).astype(np.float32).transpose(1, 2, 3, 0)
         w = rng.standard_normal((9 * C, F)).astype(np.float32)
         g = rng.standard_normal((args.batch * 576, F)).astype(np.float32)
@@ -59,14 +68,15 @@ def main():
                    "dx": lambda: conv.backward(g, x, w, window, True, False),
                    "dW": lambda: conv.backward(g, x, w, window, False, True)}
         times = {}
-        for r in range(args.rounds + 1):
-            for two in ((False, True) if r % 2 else (True, False)):
-                conv._Pairs = _pairs if two else one_output_rows
-                for name, fn in kernels.items():
-                    start = time.perf_counter()
-                    fn()
-                    if r:  # round 0 warms up
-                        times.setdefault((name, two), []).append(time.perf_counter() - start)
+        with compute():
+            for r in range(args.rounds + 1):
+                for two in ((False, True) if r % 2 else (True, False)):
+                    conv._Pairs = _pairs if two else one_output_rows
+                    for name, fn in kernels.items():
+                        start = time.perf_counter()
+                        fn()
+                        if r:  # round 0 warms up
+                            times.setdefault((name, two), []).append(time.perf_counter() - start)
         conv._Pairs = _pairs
         row = f"{C:>4} -> {F:<3}"
         for name in kernels:

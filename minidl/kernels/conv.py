@@ -12,14 +12,17 @@ its GEMM (NumPy releases the GIL in both), whichever thread is free taking the n
 Results do not depend on the threads: every chunk's output has its own rows, and the weight
 gradient's per-chunk sums are added in chunk order.
 
-Two outputs a row (NumPy data of several channels, an even output width): OpenBLAS runs the tall,
-narrow GEMMs of a convolution with few filters at a fraction of its speed (its packing of the window
-rows is paid for by only F columns: 34 GFLOPS for the digits conv2's 73,728 x 180 @ 180 x 20 on one
-core, 71 at 64 filters). Each row then holds the window of two horizontally adjacent outputs (3x4
-for a 3x3 filter), and the weights, widened with zeros to (FH*(FW+1)*C, 2F), give both outputs at
-once: 2/3 of the window rows to copy and pack, twice the columns, and the output rows come out in
-the same channel-last order. Measured on the digits shapes (batch 128, medians of 15 alternating
-runs): forward 0.73-0.97x, weight gradient 0.52-0.92x of the one-output rows, for 5-64 filters.
+Two outputs a row (NumPy data of several channels, at most MAX_PAIRED_FILTERS filters, an even output
+width): OpenBLAS runs the tall, narrow GEMMs of a convolution with few filters at a fraction of its
+speed (its packing of the window rows is paid for by only F columns: 34 GFLOPS for the digits conv2's
+73,728 x 180 @ 180 x 20 on one core, 71 at 64 filters). Each row then holds the window of two
+horizontally adjacent outputs (3x4 for a 3x3 filter), and the weights, widened with zeros to
+(FH*(FW+1)*C, 2F), give both outputs at once: 2/3 of the window rows to copy and pack, twice the
+columns, and the output rows come out in the same channel-last order. benchmarks/bench_conv_pairs.py
+(digits conv2 shapes, batch 128, OpenBLAS at one thread a call and the chunks on two threads, as in
+a training step): forward, input and weight gradients 0.44-1.05x of the one-output rows' time for
+4-16 filters; 0.9-1.0x at 18-24 filters (at batch 32 0.94-1.19x) and 1.03-1.20x at 32 and 64, which
+therefore keep one output a row.
 The zeros meet pixels outside an output's own window, where an Inf or NaN would make 0 * Inf = NaN,
 so a chunk whose outputs are not all finite is made again the one-output way. The weight gradient
 of the widened weights is folded back (each filter tap's two copies added) after its chunk sums.
@@ -35,6 +38,7 @@ from . import parallel
 
 CHUNK_BYTES = 4 * 2 ** 20  # window rows made at once (per thread)
 MIN_SPLIT_BYTES = 2 ** 20  # rows of at least this size make two chunks, so both threads work
+MAX_PAIRED_FILTERS = 16  # convolutions of more filters make one output a row (see above)
 
 
 def _map_chunks(xp, fn, chunks):
@@ -64,14 +68,16 @@ def _rows(x, window, start, stop):
 
 
 class _Pairs:
-    """The geometry of two outputs a row (see above) for ``window`` on x, when it applies (``window`` None if not)."""
+    """The geometry of two outputs a row (see above) for ``window`` on x and F filters, when it applies
+    (``window`` None if not)."""
 
-    def __init__(self, x, window):
+    def __init__(self, x, window, F):
         H, W, C, _ = x.shape
         (fh, fw), (sh, sw), (dh, dw), padding = window
         self.taps, self.step, self.width = fw, dw, (fw - 1) * dw + 1 + sw
         self.offset = sw  # the second output's window starts sw columns after the first's
-        applies = array_module(x) is np and C > 1 and window.output_size(H, W)[1] % 2 == 0
+        applies = (array_module(x) is np and C > 1 and F <= MAX_PAIRED_FILTERS
+                   and window.output_size(H, W)[1] % 2 == 0)
         self.window = windows.Window((fh, self.width), (sh, 2 * sw), (dh, 1), padding) if applies else None
 
     def _slot(self, s):
@@ -102,7 +108,7 @@ def forward(x, weights, bias, window, epilogue=None):
     F = weights.shape[1]
     chunks, per_image = _chunks(x, window)
     y = xp.empty((x.shape[3] * per_image, F), dtype=x.dtype)
-    pairs = _Pairs(x, window)
+    pairs = _Pairs(x, window, F)
     paired = None if pairs.window is None else pairs.weights(weights)
 
     def rows(start, stop):
@@ -148,7 +154,7 @@ def backward(g, x, weights, window, need_x, need_weights, later=False):
     Ho, Wo = window.output_size(H, W)
     dw = None
     if need_weights:
-        pairs = _Pairs(x, window)
+        pairs = _Pairs(x, window, F)
         rows_window = window if pairs.window is None else pairs.window
 
         def part(start, stop):

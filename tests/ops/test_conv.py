@@ -400,9 +400,9 @@ def test_weight_gradients_made_by_idle_workers_equal_those_made_at_once(monkeypa
 
 # -- two outputs a window row (kernels.conv._Pairs) ------------------------------------------
 
-def _one_output_rows(x, window, pairs=conv_kernels._Pairs):
+def _one_output_rows(x, window, F, pairs=conv_kernels._Pairs):
     """kernels.conv._Pairs switched off: every window row gives one output."""
-    off = pairs(x, window)
+    off = pairs(x, window, F)
     off.window = None
     return off
 
@@ -415,7 +415,7 @@ def test_paired_weights_and_their_fold_are_adjoint(fh, fw, stride, dilation, C, 
     fold gives is the gradient of the widened weights' use, whatever the stride and dilation."""
     window = Window((fh, fw), stride, dilation, (0, 0, 0, 0))
     W = stride[1] + dilation[1] * (fw - 1) + 1  # an output width of 2
-    pairs = conv_kernels._Pairs(np.zeros((dilation[0] * (fh - 1) + 1, W, C, 1)), window)
+    pairs = conv_kernels._Pairs(np.zeros((dilation[0] * (fh - 1) + 1, W, C, 1)), window, F)
     assert window.output_size(dilation[0] * (fh - 1) + 1, W)[1] == 2 and pairs.window is not None
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((fh * fw * C, F))
@@ -426,13 +426,16 @@ def test_paired_weights_and_their_fold_are_adjoint(fh, fw, stride, dilation, C, 
     assert_array_equal(pairs.fold(widened, F), 2 * w)  # each filter tap sits in both outputs' halves once
 
 
-def test_two_outputs_a_row_apply_to_host_data_of_several_channels_and_an_even_output_width():
+def test_two_outputs_a_row_apply_to_host_data_of_several_channels_few_filters_and_an_even_output_width():
     from minidl import testing_strict
     window = Window((3, 3), (1, 1), (1, 1), (1, 1, 1, 1))
-    assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window).window == Window((3, 4), (1, 2), (1, 1), (1, 1, 1, 1))
-    assert conv_kernels._Pairs(np.zeros((6, 5, 2, 1)), window).window is None  # odd output width
-    assert conv_kernels._Pairs(np.zeros((6, 6, 1, 1)), window).window is None  # one channel: tap-major rows
-    assert conv_kernels._Pairs(testing_strict.xp.zeros((6, 6, 2, 1)), window).window is None  # device data
+    most = conv_kernels.MAX_PAIRED_FILTERS
+    assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window, most).window == Window((3, 4), (1, 2), (1, 1),
+                                                                                      (1, 1, 1, 1))
+    assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window, most + 1).window is None  # many filters
+    assert conv_kernels._Pairs(np.zeros((6, 5, 2, 1)), window, 3).window is None  # odd output width
+    assert conv_kernels._Pairs(np.zeros((6, 6, 1, 1)), window, 3).window is None  # one channel: tap-major rows
+    assert conv_kernels._Pairs(testing_strict.xp.zeros((6, 6, 2, 1)), window, 3).window is None  # device data
 
 
 @settings(max_examples=30, deadline=None)
@@ -447,7 +450,7 @@ def test_two_outputs_a_row_give_the_one_output_results(g, C, N, F, seed):
     x = rng.standard_normal((N, *g["hw"], C)).transpose(1, 2, 3, 0)
     w = rng.standard_normal((g["size"][0] * g["size"][1] * C, F))
     dy = rng.standard_normal((N * Ho * Wo, F))
-    paired = conv_kernels._Pairs(x, window).window is not None
+    paired = conv_kernels._Pairs(x, window, F).window is not None
     assert paired == (Wo % 2 == 0)
     both = conv_kernels.forward(x, w, None, window), *conv_kernels.backward(dy, x, w, window, True, True)
     with pytest.MonkeyPatch.context() as m:
