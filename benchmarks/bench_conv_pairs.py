@@ -3,13 +3,13 @@
 minidl.kernels.conv lets each window row of a host convolution with several input channels, few
 filters and an even output width hold the windows of two horizontally adjacent outputs (filters
 widened with zeros), because OpenBLAS runs the tall, narrow GEMMs of few filters slowly. This script
-times the kernels' forward, input gradient and weight gradient both ways on 24x24 images (3x3
-filters, padding 1, batch 128, float32: the digits net's conv2 and conv3) for the filter counts the
-main job's pruning passes through and wider ones (both ways for every shape, whatever
-MAX_PAIRED_FILTERS picks), alternating within every round, inside minidl.threads.compute() as in a
-training step (OpenBLAS at one thread a call, the chunks on minidl's two threads), and prints the
-medians and their ratio, the BLAS, the load and the CPU time the hypervisor gave to others (steal)
-during the run.
+times the kernels' forward and input gradient (the weight gradient keeps one output a row) both ways
+on 24x24 images (3x3 filters, padding 1, batch 128, float32: the digits net's conv2 and conv3) for
+the filter counts the main job's pruning passes through and wider ones (both ways for every shape,
+whatever MAX_PAIRED_FILTERS picks), alternating within every round, inside minidl.threads.compute()
+as in a training step (OpenBLAS at one thread a call, the chunks on minidl's two threads), and prints
+the medians and their ratio, the BLAS, the load and the CPU time the hypervisor gave to others
+(steal) during the run.
 
 Run (from the repository root):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv_pairs.py [--rounds 15] [--shapes C,F ...]
@@ -59,14 +59,13 @@ def main():
     steal, wall = steal_seconds(), time.perf_counter()
     rng = np.random.default_rng(0)
     window = Window((3, 3), (1, 1), (1, 1), (1, 1, 1, 1))
-    print(f"{'C -> F':>9} " + "".join(f"{k + ' one/two ms':>22}{'ratio':>7}" for k in ("forward", "dx", "dW")))
+    print(f"{'C -> F':>9} " + "".join(f"{k + ' one/two ms':>22}{'ratio':>7}" for k in ("forward", "dx")))
     for C, F in shapes:
         x = rng.standard_normal((args.batch, 24, 24, C)).astype(np.float32).transpose(1, 2, 3, 0)
         w = rng.standard_normal((9 * C, F)).astype(np.float32)
         g = rng.standard_normal((args.batch * 576, F)).astype(np.float32)
         kernels = {"forward": lambda: conv.forward(x, w, None, window),
-                   "dx": lambda: conv.backward(g, x, w, window, True, False),
-                   "dW": lambda: conv.backward(g, x, w, window, False, True)}
+                   "dx": lambda: conv.backward(g, x, w, window, True, False)}
         times = {}
         with compute():
             for r in range(args.rounds + 1):

@@ -20,12 +20,17 @@ horizontally adjacent outputs (3x4 for a 3x3 filter), and the weights, widened w
 (FH*(FW+1)*C, 2F), give both outputs at once: 2/3 of the window rows to copy and pack, twice the
 columns, and the output rows come out in the same channel-last order. benchmarks/bench_conv_pairs.py
 (digits conv2 shapes, batch 128, OpenBLAS at one thread a call and the chunks on two threads, as in
-a training step): forward, input and weight gradients 0.44-1.05x of the one-output rows' time for
-4-16 filters; 0.9-1.0x at 18-24 filters (at batch 32 0.94-1.19x) and 1.03-1.20x at 32 and 64, which
+a training step): forward and input gradient 0.64-1.05x of the one-output rows' time for 4-16
+filters; 0.9-1.0x at 18-24 filters (at batch 32 0.99-1.19x) and 1.10-1.20x at 32 and 64, which
 therefore keep one output a row.
-The zeros meet pixels outside an output's own window, where an Inf or NaN would make 0 * Inf = NaN,
-so a chunk whose outputs are not all finite is made again the one-output way. The weight gradient
-of the widened weights is folded back (each filter tap's two copies added) after its chunk sums.
+The zeros add exact zeros to the same products in the same order: on the digits shapes OpenBLAS
+(whose GEMMs sum a few hundred terms in one pass) gives bit for bit the outputs of one output a row,
+and the input gradient (the forward of the flipped filters) too; elsewhere they agree to rounding. The zeros meet pixels outside an output's own
+window, where an Inf or NaN would make 0 * Inf = NaN, so a chunk whose outputs are not all finite is
+made again the one-output way. The weight gradient keeps one output a row: with two, its sums over
+the rows would run in another order and change a training run's last bits (it gained 2-9% of the
+main job's step at 4-14 filters, measured alternating in one process, a script outside the
+repository), and the main job's report stays what it was, bit for bit.
 
 Shapes: x is an (H, W, C, N) image (a view of a channel-last buffer), ``weights`` the
 (FH*FW*C, F) matrix of the filters, ``bias`` (1, F) or None; outputs are (N*Ho*Wo, F) rows.
@@ -94,12 +99,6 @@ class _Pairs:
             out[:, self._slot(s), :, s] = per_tap
         return out.reshape(-1, 2 * F)
 
-    def fold(self, gradient, F):
-        """The gradient of :meth:`weights`' matrix back to the filters' (FH*FW*C, F): each tap's two copies added."""
-        fh = self.window.size[0]
-        both = gradient.reshape(fh, self.width, -1, 2, F)
-        return (both[:, self._slot(0), :, 0] + both[:, self._slot(1), :, 1]).reshape(-1, F)
-
 
 def forward(x, weights, bias, window, epilogue=None):
     """``im2col(x) @ weights + bias`` as (N*Ho*Wo, F) rows; ``epilogue(rows)``, if given, then changes each
@@ -154,13 +153,8 @@ def backward(g, x, weights, window, need_x, need_weights, later=False):
     Ho, Wo = window.output_size(H, W)
     dw = None
     if need_weights:
-        pairs = _Pairs(x, window, F)
-        rows_window = window if pairs.window is None else pairs.window
-
         def part(start, stop):
-            rows, gs = _rows(x, rows_window, start, stop), g[start * per_image:stop * per_image]
-            if pairs.window is not None:
-                gs = gs.reshape(-1, 2 * F)  # the rows' two outputs side by side, as forward makes them
+            rows, gs = _rows(x, window, start, stop), g[start * per_image:stop * per_image]
             if rows.strides[0] < rows.strides[1]:  # window_rows' transposed columns: rows.T is C-contiguous
                 return rows.T @ gs
             return (gs.T @ rows).T  # OpenBLAS runs (F, K) = g.T @ rows 4-11% faster than rows.T @ g here
@@ -169,7 +163,7 @@ def backward(g, x, weights, window, need_x, need_weights, later=False):
             dw = parts[0]
             for p in parts[1:]:  # in chunk order: the same sum whichever thread made each part
                 dw += p
-            return xp.ascontiguousarray(dw if pairs.window is None else pairs.fold(dw, F))
+            return xp.ascontiguousarray(dw)
         if later and xp is np:
             finish = parallel.later(part, chunks)
             dw = lambda: total(finish())  # noqa: E731

@@ -410,20 +410,21 @@ def _one_output_rows(x, window, F, pairs=conv_kernels._Pairs):
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 3), st.integers(1, 3), pairs(1, 3), pairs(1, 2), st.integers(2, 3), st.integers(1, 3),
        st.integers(0, 2**32 - 1))
-def test_paired_weights_and_their_fold_are_adjoint(fh, fw, stride, dilation, C, F, seed):
-    """<widened(W), G> = <W, fold(G)> for the widened filters of two outputs a row: the weight gradient the
-    fold gives is the gradient of the widened weights' use, whatever the stride and dilation."""
+def test_widened_filters_hold_each_output_s_taps_where_its_window_sits(fh, fw, stride, dilation, C, F, seed):
+    """The widened (FH*width*C, 2F) matrix: the first output's filters at the window's dilated columns from 0,
+    the second's from the stride on, zeros everywhere else."""
     window = Window((fh, fw), stride, dilation, (0, 0, 0, 0))
     W = stride[1] + dilation[1] * (fw - 1) + 1  # an output width of 2
     pairs = conv_kernels._Pairs(np.zeros((dilation[0] * (fh - 1) + 1, W, C, 1)), window, F)
     assert window.output_size(dilation[0] * (fh - 1) + 1, W)[1] == 2 and pairs.window is not None
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal((fh * fw * C, F))
-    widened = pairs.weights(w)
-    G = rng.standard_normal(widened.shape)
-    assert widened.shape == (fh * pairs.width * C, 2 * F)
-    assert np.isclose(np.sum(widened * G), np.sum(w * pairs.fold(G, F)), rtol=1e-12)
-    assert_array_equal(pairs.fold(widened, F), 2 * w)  # each filter tap sits in both outputs' halves once
+    assert pairs.window.size == (fh, W) and pairs.window.stride == (stride[0], 2 * stride[1])
+    w = np.random.default_rng(seed).standard_normal((fh * fw * C, F))
+    widened = pairs.weights(w).reshape(fh, W, C, 2, F)
+    expected = np.zeros_like(widened)
+    for s in (0, 1):
+        for j in range(fw):
+            expected[:, s * stride[1] + j * dilation[1], :, s] = w.reshape(fh, fw, C, F)[:, j]
+    assert_array_equal(widened, expected)
 
 
 def test_two_outputs_a_row_apply_to_host_data_of_several_channels_few_filters_and_an_even_output_width():
@@ -441,8 +442,8 @@ def test_two_outputs_a_row_apply_to_host_data_of_several_channels_few_filters_an
 @settings(max_examples=30, deadline=None)
 @given(geometries(), st.integers(2, 3), st.integers(1, 2), st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_two_outputs_a_row_give_the_one_output_results(g, C, N, F, seed):
-    """Forward, input and weight gradients of the kernels with two outputs a row equal those with one (float64),
-    for every geometry whose output width is even."""
+    """Forward and input gradient of the kernels with two outputs a row equal those with one (float64), for every
+    geometry whose output width is even; the weight gradient is made one output a row either way."""
     padding = explicit_padding(g["Padding"], g["hw"], g["size"], g["stride"], g["dilation"])
     window = Window(g["size"], g["stride"], g["dilation"], tuple(padding))
     Ho, Wo = window.output_size(*g["hw"])
