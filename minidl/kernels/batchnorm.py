@@ -14,7 +14,7 @@ Each can end with a ReLU (``relu=True``: a batch-norm layer whose output only a 
 the same pass: the network skips a pass over memory each way and never stores the pre-ReLU values;
 the backward masks with the ReLU's output (positive exactly where its input was).
 
-The NumPy versions run their elementwise passes on long-row views (:func:`_long_rows`) one
+The NumPy versions run their elementwise passes on long-row views (:func:`long_rows`) one
 cache-sized range at a time (minidl.kernels.parallel, which may also spread the ranges over threads).
 """
 import math
@@ -82,7 +82,7 @@ def _repeats(A, C):
     return next(k for k in range(max(1, _ROW // C), 0, -1) if A % k == 0)
 
 
-def _long_rows(x):
+def long_rows(x):
     """A view of the (A, C, B) array ``x`` with long rows, and ``expand(v)`` broadcasting a (C,) vector over it.
 
     NumPy broadcasts a per-channel vector against channel-last (A, C) data C elements at a
@@ -121,7 +121,7 @@ def _relu_mask(t, positive):
 def _forward_numpy(x, scale, offset, eps, relu):
     M = _count(x)
     mean = folded_sums(x) / M
-    rows, expand = _long_rows(x)
+    rows, expand = long_rows(x)
     m = expand(mean)
     xc = np.empty_like(rows)
 
@@ -149,9 +149,9 @@ def _forward_numpy(x, scale, offset, eps, relu):
 def _backward_numpy(dy, scale, saved):
     xc, inv_std, relu_output = saved
     M = _count(dy)
-    dy_rows, expand = _long_rows(dy)
-    xc_rows = _long_rows(xc)[0]
-    relu_rows = None if relu_output is None else _long_rows(relu_output)[0]
+    dy_rows, expand = long_rows(dy)
+    xc_rows = long_rows(xc)[0]
+    relu_rows = None if relu_output is None else long_rows(relu_output)[0]
     dx = np.empty_like(dy_rows)
 
     def upstream(start, stop):  # dy (zeroed where the fused ReLU's output is not positive) into dx, and its sums
@@ -239,7 +239,7 @@ def normalize(x, mean, factor, offset, relu=False, out=None):
     if out is not None and not (out.flags.c_contiguous and out.shape == x.shape):
         raise ValueError(f"normalize: out must be a C-contiguous array of x's shape {x.shape}; got shape "
                          f"{out.shape}, strides {out.strides}")
-    rows, expand = _long_rows(x)
+    rows, expand = long_rows(x)
     m, a, b = expand(mean), expand(factor), expand(offset)
     y = np.empty_like(rows) if out is None else out.reshape(rows.shape)
     zeros = np.zeros(rows.shape[1:], rows.dtype) if relu else None

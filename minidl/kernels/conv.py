@@ -39,6 +39,7 @@ import numpy as np
 
 from ..backend import array_module
 from . import im2col as windows
+from .batchnorm import long_rows
 from . import parallel
 
 CHUNK_BYTES = 4 * 2 ** 20  # window rows made at once (per thread)
@@ -120,7 +121,10 @@ def forward(x, weights, bias, window, epilogue=None):
                 finite = np.isfinite(out.sum())
             if not finite:  # 0 * Inf (or an overflow, harmless): this chunk the one-output way
                 np.matmul(_rows(x, window, start, stop), weights, out=out)
-        if bias is not None:
+        if bias is not None and xp is np:  # on long rows: NumPy adds a (1, F) bias to (n, F) rows F values at a time
+            rows_view, expand = long_rows(out.reshape(-1, F, 1))
+            rows_view += expand(np.broadcast_to(bias, (1, F))[0])
+        elif bias is not None:
             out += bias
         if epilogue is not None:
             epilogue(out)

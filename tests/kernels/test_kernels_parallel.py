@@ -226,7 +226,7 @@ def test_batchnorm_inference_kernel_writes_into_out_and_refuses_a_strided_one():
 
 def test_long_rows_regroup_channel_last_data():
     x = np.arange(96 * 5 * 3, dtype=np.float32).reshape(96 * 5, 3, 1)
-    rows, expand = batchnorm._long_rows(x)
+    rows, expand = batchnorm.long_rows(x)
     k = batchnorm._repeats(96 * 5, 3)
     assert rows.shape == (96 * 5 // k, 3 * k) and np.shares_memory(rows, x) and k > 1
     np.testing.assert_array_equal((rows - expand(np.array([0, 1, 2], np.float32))).reshape(x.shape),
