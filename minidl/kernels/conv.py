@@ -12,17 +12,17 @@ its GEMM (NumPy releases the GIL in both), whichever thread is free taking the n
 Results do not depend on the threads: every chunk's output has its own rows, and the weight
 gradient's per-chunk sums are added in chunk order.
 
-Two outputs a row (NumPy data of several channels, at most MAX_PAIRED_FILTERS filters, an even output
-width): OpenBLAS runs the tall, narrow GEMMs of a convolution with few filters at a fraction of its
-speed (its packing of the window rows is paid for by only F columns: 34 GFLOPS for the digits conv2's
-73,728 x 180 @ 180 x 20 on one core, 71 at 64 filters). Each row then holds the window of two
-horizontally adjacent outputs (3x4 for a 3x3 filter), and the weights, widened with zeros to
-(FH*(FW+1)*C, 2F), give both outputs at once: 2/3 of the window rows to copy and pack, twice the
-columns, and the output rows come out in the same channel-last order. benchmarks/bench_conv_pairs.py
-(digits conv2 shapes, batch 128, OpenBLAS at one thread a call and the chunks on two threads, as in
-a training step): forward and input gradient 0.64-1.05x of the one-output rows' time for 4-16
-filters; 0.9-1.0x at 18-24 filters (at batch 32 0.99-1.19x) and 1.10-1.20x at 32 and 64, which
-therefore keep one output a row.
+Two outputs a row (NumPy data of several channels, at most MAX_PAIRED_FILTERS filters, overlapping
+windows, an even output width): OpenBLAS runs the tall, narrow GEMMs of a convolution with few
+filters at a fraction of its speed (its packing of the window rows is paid for by only F columns:
+34 GFLOPS for the digits conv2's 73,728 x 180 @ 180 x 20 on one core, 71 at 64 filters). Each row
+then holds the window of two horizontally adjacent outputs (3x4 for a 3x3 filter), and the weights,
+widened with zeros to (FH*(FW+1)*C, 2F), give both outputs at once: 2/3 of the window rows to copy
+and pack, twice the columns, and the output rows come out in the same channel-last order.
+benchmarks/bench_conv_pairs.py (digits conv2 shapes, batch 128, OpenBLAS at one thread a call and
+the chunks on two threads, as in a training step): forward and input gradient 0.60-1.05x of the
+one-output rows' time for 4-16 filters; 0.9-1.16x at 18-24 filters (at batch 32 0.99-1.19x) and
+1.10-1.31x at 32 and 64, which therefore keep one output a row.
 The zeros add exact zeros to the same products in the same order: on the digits shapes OpenBLAS
 (whose GEMMs sum a few hundred terms in one pass) gives bit for bit the outputs of one output a row,
 and the input gradient (the forward of the flipped filters) too; elsewhere they agree to rounding. The zeros meet pixels outside an output's own
@@ -82,7 +82,9 @@ class _Pairs:
         (fh, fw), (sh, sw), (dh, dw), padding = window
         self.taps, self.step, self.width = fw, dw, (fw - 1) * dw + 1 + sw
         self.offset = sw  # the second output's window starts sw columns after the first's
-        applies = (array_module(x) is np and C > 1 and F <= MAX_PAIRED_FILTERS
+        # only where the two windows overlap (no dilation, a stride under the filter width): a paired row
+        # shorter than two rows
+        applies = (array_module(x) is np and C > 1 and F <= MAX_PAIRED_FILTERS and self.width < 2 * fw
                    and window.output_size(H, W)[1] % 2 == 0)
         self.window = windows.Window((fh, self.width), (sh, 2 * sw), (dh, 1), padding) if applies else None
 

@@ -408,22 +408,22 @@ def _one_output_rows(x, window, F, pairs=conv_kernels._Pairs):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 3), st.integers(1, 3), pairs(1, 3), pairs(1, 2), st.integers(2, 3), st.integers(1, 3),
+@given(st.integers(1, 3), st.integers(2, 3), st.data(), st.integers(1, 2), st.integers(2, 3), st.integers(1, 3),
        st.integers(0, 2**32 - 1))
-def test_widened_filters_hold_each_output_s_taps_where_its_window_sits(fh, fw, stride, dilation, C, F, seed):
-    """The widened (FH*width*C, 2F) matrix: the first output's filters at the window's dilated columns from 0,
-    the second's from the stride on, zeros everywhere else."""
-    window = Window((fh, fw), stride, dilation, (0, 0, 0, 0))
-    W = stride[1] + dilation[1] * (fw - 1) + 1  # an output width of 2
-    pairs = conv_kernels._Pairs(np.zeros((dilation[0] * (fh - 1) + 1, W, C, 1)), window, F)
-    assert window.output_size(dilation[0] * (fh - 1) + 1, W)[1] == 2 and pairs.window is not None
+def test_widened_filters_hold_each_output_s_taps_where_its_window_sits(fh, fw, data, dh, C, F, seed):
+    """The widened (FH*width*C, 2F) matrix: the first output's filters at the window's columns from 0, the
+    second's from the stride on, zeros everywhere else (windows that overlap: a stride under the filter width)."""
+    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, fw - 1)))
+    window = Window((fh, fw), stride, (dh, 1), (0, 0, 0, 0))
+    W = stride[1] + fw  # an output width of 2
+    pairs = conv_kernels._Pairs(np.zeros((dh * (fh - 1) + 1, W, C, 1)), window, F)
+    assert window.output_size(dh * (fh - 1) + 1, W)[1] == 2 and pairs.window is not None
     assert pairs.window.size == (fh, W) and pairs.window.stride == (stride[0], 2 * stride[1])
     w = np.random.default_rng(seed).standard_normal((fh * fw * C, F))
     widened = pairs.weights(w).reshape(fh, W, C, 2, F)
     expected = np.zeros_like(widened)
     for s in (0, 1):
-        for j in range(fw):
-            expected[:, s * stride[1] + j * dilation[1], :, s] = w.reshape(fh, fw, C, F)[:, j]
+        expected[:, s * stride[1]:s * stride[1] + fw, :, s] = w.reshape(fh, fw, C, F)
     assert_array_equal(widened, expected)
 
 
@@ -434,6 +434,9 @@ def test_two_outputs_a_row_apply_to_host_data_of_several_channels_few_filters_an
     assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window, most).window == Window((3, 4), (1, 2), (1, 1),
                                                                                       (1, 1, 1, 1))
     assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), window, most + 1).window is None  # many filters
+    for apart in (Window((3, 3), (1, 1), (1, 2), (2, 2, 2, 2)), Window((3, 3), (1, 3), (1, 1), (1, 1, 1, 1)),
+                  Window((3, 1), (1, 1), (1, 1), (1, 1, 0, 0))):  # dilated, stride >= width, one column
+        assert conv_kernels._Pairs(np.zeros((6, 6, 2, 1)), apart, 3).window is None  # windows that do not overlap
     assert conv_kernels._Pairs(np.zeros((6, 5, 2, 1)), window, 3).window is None  # odd output width
     assert conv_kernels._Pairs(np.zeros((6, 6, 1, 1)), window, 3).window is None  # one channel: tap-major rows
     assert conv_kernels._Pairs(testing_strict.xp.zeros((6, 6, 2, 1)), window, 3).window is None  # device data
@@ -443,7 +446,7 @@ def test_two_outputs_a_row_apply_to_host_data_of_several_channels_few_filters_an
 @given(geometries(), st.integers(2, 3), st.integers(1, 2), st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_two_outputs_a_row_give_the_one_output_results(g, C, N, F, seed):
     """Forward and input gradient of the kernels with two outputs a row equal those with one (float64), for every
-    geometry whose output width is even; the weight gradient is made one output a row either way."""
+    geometry of overlapping windows and an even output width; the weight gradient is made one output a row."""
     padding = explicit_padding(g["Padding"], g["hw"], g["size"], g["stride"], g["dilation"])
     window = Window(g["size"], g["stride"], g["dilation"], tuple(padding))
     Ho, Wo = window.output_size(*g["hw"])
@@ -452,7 +455,8 @@ def test_two_outputs_a_row_give_the_one_output_results(g, C, N, F, seed):
     w = rng.standard_normal((g["size"][0] * g["size"][1] * C, F))
     dy = rng.standard_normal((N * Ho * Wo, F))
     paired = conv_kernels._Pairs(x, window, F).window is not None
-    assert paired == (Wo % 2 == 0)
+    overlapping = g["dilation"][1] == 1 and g["stride"][1] < g["size"][1]
+    assert paired == (Wo % 2 == 0 and overlapping)
     both = conv_kernels.forward(x, w, None, window), *conv_kernels.backward(dy, x, w, window, True, True)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(conv_kernels, "_Pairs", _one_output_rows)
