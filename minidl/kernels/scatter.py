@@ -28,4 +28,8 @@ def _distinct(key):
     index = arrays[0]
     if index.dtype == bool:
         return True
-    return index.dtype.kind in "iu" and (index.size == 0 or index.min() >= 0) and np.unique(index).size == index.size
+    if index.dtype.kind not in "iu" or index.size == 0:
+        return index.dtype.kind in "iu"
+    if index[0] >= 0 and (index[1:] > index[:-1]).all():  # increasing (np.flatnonzero's): no sort needed
+        return True
+    return index.min() >= 0 and np.unique(index).size == index.size
