@@ -25,12 +25,13 @@ one-output rows' time for 4-16 filters; 0.9-1.16x at 18-24 filters (at batch 32 
 1.10-1.31x at 32 and 64, which therefore keep one output a row.
 The zeros add exact zeros to the same products in the same order: on the digits shapes OpenBLAS
 (whose GEMMs sum a few hundred terms in one pass) gives bit for bit the outputs of one output a row,
-and the input gradient (the forward of the flipped filters) too; elsewhere they agree to rounding. The zeros meet pixels outside an output's own
-window, where an Inf or NaN would make 0 * Inf = NaN, so a chunk whose outputs are not all finite is
-made again the one-output way. The weight gradient keeps one output a row: with two, its sums over
-the rows would run in another order and change a training run's last bits (it gained 2-9% of the
-main job's step at 4-14 filters, measured alternating in one process, a script outside the
-repository), and the main job's report stays what it was, bit for bit.
+and the input gradient (the forward of the flipped filters) too; elsewhere they agree to rounding.
+The zeros meet pixels outside an output's own window, where an Inf or NaN would make 0 * Inf = NaN,
+so a chunk whose outputs are not all finite is made again the one-output way. The weight gradient
+keeps one output a row: with two, its sums over the rows would run in another order and change a
+training run's last bits (it gained 2-9% of the main job's step at 4-14 filters, measured
+alternating in one process, a script outside the repository), and the main job's report stays what
+it was, bit for bit.
 
 Shapes: x is an (H, W, C, N) image (a view of a channel-last buffer), ``weights`` the
 (FH*FW*C, F) matrix of the filters, ``bias`` (1, F) or None; outputs are (N*Ho*Wo, F) rows.
@@ -94,7 +95,7 @@ class _Pairs:
 
     def weights(self, weights):
         """The (FH*FW*C, F) filters widened to the (FH*width*C, 2F) matrix of both outputs."""
-        K, F = weights.shape
+        F = weights.shape[1]
         fh = self.window.size[0]
         per_tap = weights.reshape(fh, self.taps, -1, F)
         out = np.zeros((fh, self.width, per_tap.shape[2], 2, F), weights.dtype)
