@@ -11,7 +11,14 @@ of the wider output (0.14 against 0.33 ms for 128 digits maps of 9 of 20 channel
 runs in row ranges on the pool's threads (inside minidl's compute scopes OpenBLAS runs one thread a
 call): 0.63 against 0.88 ms for 128 maps of 9 of 20 channels, 0.75 against 1.34 for 18 of 20.
 CuPy arrays take the plain assignment.
+
+Each NumPy output remembers what it was spread from (:func:`source`), while both arrays live (weak references):
+a sum of products of two spreads of the same positions, over the other axes, is the sum over their sources
+with zeros at the other positions (kernels/sums.py uses it for a pruned network's Taylor score, whose
+maps are kept at full size; a dlarray's data is never written into, so a spread stays what it was made).
 """
+import weakref
+
 import numpy as np
 
 from . import dispatch
@@ -21,7 +28,35 @@ from .parallel import memory_order
 
 def spread(data, axis, index, size):
     """A new array: ``data`` placed at ``index`` along ``axis`` of zeros with ``size`` entries there."""
-    return dispatch.pick(data, _spread_numpy, _spread_cupy)(data, axis, index, size)
+    out = dispatch.pick(data, _spread_numpy, _spread_cupy)(data, axis, index, size)
+    if type(out) is np.ndarray:
+        key = id(out)
+        _sources[key] = (weakref.ref(out, lambda _, key=key: _sources.pop(key, None)), weakref.ref(data), axis, index)
+    return out
+
+
+# id(a NumPy output of spread) -> (weak references to it and to its data, axis, index)
+_sources = {}
+
+
+def source(a):
+    """``(data, axis, index)`` if ``a`` is a NumPy array :func:`spread` returned and its data is still alive,
+    else None."""
+    entry = _sources.get(id(a))
+    if entry is None or entry[0]() is not a:
+        return None
+    data = entry[1]()
+    return None if data is None else (data, entry[2], entry[3])
+
+
+def common_source(a, b):
+    """``(a's data, b's data, axis, index)`` if ``a`` and ``b`` are both spreads (alive) of data of one shape
+    along the same axis at the same positions, else None."""
+    first, second = source(a), source(b)
+    if (first is None or second is None or first[1] != second[1] or first[0].shape != second[0].shape
+            or not (first[2] is second[2] or np.array_equal(first[2], second[2]))):
+        return None
+    return first[0], second[0], first[1], first[2]
 
 
 def _shape(data, axis, size):

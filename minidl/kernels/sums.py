@@ -6,7 +6,7 @@ Batch norm's statistics and gradients and the conv bias gradient sum (A, C) rows
 import numpy as np
 
 from ..backend import array_module
-from . import dispatch, parallel
+from . import channels, dispatch, parallel
 
 
 def channel_sums(a, b=None):
@@ -76,6 +76,9 @@ def float64_product_sums(triples):
     so the results do not depend on the split. All the arrays' parts go to the threads as one job:
     the Taylor score of the digits net at batch 32 has three maps of 368,640 values, each too small
     to be worth waking a thread for (kernels/parallel.py) and together large enough.
+    A pair of spreads of the same positions along a kept axis (a pruned network's activation and its
+    gradient, kept at full size with zeros for the pruned filters) is summed over what was spread, and
+    the sums widened with zeros (see _narrowed): for 9 of 20 channels 9/20 of the work.
     """
     return _product_sums(triples, False)()
 
@@ -86,7 +89,38 @@ def float64_product_sums_later(triples):
     return _product_sums(triples, True)
 
 
+def _narrowed(triples):
+    """The triples with each pair of spreads of the same positions along a kept axis (kernels/channels.py)
+    replaced by their sources, and for each the (position in keep, index, size) to widen its sums back by
+    (None where nothing was replaced). The other positions' products are 0 * 0, so their sums are zeros;
+    the others add the same terms, in float64, where einsum may add them in another order (its loops
+    depend on the layout, the sizes and the alignment): equal to rounding, and on the digits maps bit
+    for bit (tests/kernels/test_kernels_sums.py)."""
+    out, widen = [], []
+    for a, b, keep in triples:
+        common = channels.common_source(a, b)
+        if common is None or common[2] not in keep:
+            out.append((a, b, keep))
+            widen.append(None)
+        else:
+            out.append((common[0], common[1], keep))
+            widen.append((keep.index(common[2]), common[3], a.shape[common[2]]))
+    return out, widen
+
+
+def _widened(sums, widen):
+    if widen is None:
+        return sums
+    position, index, size = widen
+    shape = list(sums.shape)
+    shape[position] = size
+    full = np.zeros(shape, sums.dtype)
+    full[(slice(None),) * position + (index,)] = sums
+    return full
+
+
 def _product_sums(triples, later):
+    triples, widen = _narrowed(triples)
     outs, work, parts, size = [], {}, [], 0
     for k, (a, b, keep) in enumerate(triples):
         letters = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
@@ -113,11 +147,12 @@ def _product_sums(triples, later):
 
         def result():
             finish()  # the parts write into outs
-            return outs
+            return [_widened(out, w) for out, w in zip(outs, widen)]
         return result
     if size >= parallel.MIN_SHARED:
         parallel.map_ranges(part, parts)
     else:
         for k, bounds in parts:
             part(k, bounds)
+    outs = [_widened(out, w) for out, w in zip(outs, widen)]
     return lambda: outs

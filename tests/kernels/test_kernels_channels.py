@@ -103,3 +103,31 @@ def test_spread_on_the_pool_threads_gives_the_one_thread_bits(small_grain):
     one, two = each_thread_count(lambda: channels.spread(data, 2, index, 8))
     assert_identical(one, two)
     assert np.array_equal(two, reference(data, 2, index, 8))
+
+
+def test_a_spread_knows_its_source_while_both_live():
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    index = np.array([0, 2, 3, 6])
+    out = channels.spread(data, 2, index, 7)
+    found = channels.source(out)
+    assert found[0] is data and found[1] == 2 and found[2] is index
+    assert channels.source(out.copy()) is None and channels.source(data) is None
+    assert channels.source(out[:1]) is None  # a view of a spread is another array
+    other = channels.spread(data * 2, 2, index.copy(), 7)  # its source dies at once
+    assert channels.source(other) is None
+    source_data = data + 1
+    again = channels.spread(source_data, 2, index.copy(), 7)
+    common = channels.common_source(out, again)
+    assert common[0] is data and common[1] is source_data and common[2] == 2 and common[3] is index
+    assert channels.common_source(out, channels.spread(source_data, 2, np.array([0, 2, 3, 5]), 7)) is None
+    assert channels.common_source(out, channels.spread(source_data, 2, index, 8)) is not None  # sizes: the caller's
+    assert channels.common_source(out, out.copy()) is None
+
+
+def test_a_dead_spread_leaves_no_entry_behind():
+    data = np.ones((3, 2), np.float32)
+    outs = [channels.spread(data, 1, np.array([0, 4]) + k, 9) for k in range(5)]
+    keys = [id(out) for out in outs]
+    assert all(key in channels._sources for key in keys)
+    del outs
+    assert not any(key in channels._sources for key in keys)

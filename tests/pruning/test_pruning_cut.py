@@ -115,3 +115,31 @@ def _kept_entries(new, old, cut, axis):
             j += 1
     assert j == cut.shape[axis]
     return np.array(found)
+
+
+def test_scores_of_the_full_size_maps_are_summed_over_the_kept_filters_bit_for_bit(case, monkeypatch):
+    """A cut run's activations and gradients are spreads of the cut network's maps (kernels/channels.py): on
+    host data the Taylor score's sums (begun during the gradient walk) run over the kept filters only, and
+    give the scores of copies of the full-size maps (which nothing marks as spreads) bit for bit, zeros for
+    the pruned filters."""
+    from minidl import dlarray
+    from minidl.kernels import sums
+    from minidl.pruning import updateScore
+    prunable, X, T = case
+    calls = []
+    monkeypatch.setattr(sums, "_narrowed", lambda triples, real=sums._narrowed: calls.append(real(triples))
+                        or calls[-1])
+    _, acts, grads, _, _ = dlfeval(model_loss, prunable, X, T)
+    got = updateScore(prunable, acts, grads)
+    narrowed = [w is not None for _, widen in calls for w in widen]
+    calls.clear()
+    copies = [[dlarray._wrap(v.data.copy(order="K"), v.fmt) for v in maps] for maps in (acts, grads)]
+    want = updateScore(prunable, *copies)
+    assert calls and not any(w is not None for _, widen in calls for w in widen)  # the full maps' sums
+    cut = [name for name in prunable._prunable_layers if 2 <= kept_filters(prunable, name).sum()
+           < kept_filters(prunable, name).size]
+    assert sum(narrowed) == (len(cut) if type(acts[0].data) is np.ndarray else 0)
+    for name in prunable._prunable_layers:
+        group = prunable._analysis.group_of[name]
+        assert_array_equal(got._score_sum[group], want._score_sum[group])
+        assert not got._score_sum[group][~kept_filters(prunable, name)].any()
