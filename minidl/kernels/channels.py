@@ -27,11 +27,15 @@ from .parallel import memory_order
 
 
 def spread(data, axis, index, size):
-    """A new array: ``data`` placed at ``index`` along ``axis`` of zeros with ``size`` entries there."""
+    """A new array: ``data`` placed at ``index`` along ``axis`` of zeros with ``size`` entries there.
+
+    Neither ``data`` nor the result may be written into afterwards (:func:`source` trusts both to stay as
+    they are, as a dlarray's data does)."""
     out = dispatch.pick(data, _spread_numpy, _spread_cupy)(data, axis, index, size)
     if type(out) is np.ndarray:
         key = id(out)
-        _sources[key] = (weakref.ref(out, lambda _, key=key: _sources.pop(key, None)), weakref.ref(data), axis, index)
+        _sources[key] = (weakref.ref(out, lambda _, key=key: _sources.pop(key, None)), weakref.ref(data), axis,
+                         np.array(index))  # a copy: the caller's index may change
     return out
 
 
@@ -54,7 +58,7 @@ def common_source(a, b):
     along the same axis at the same positions, else None."""
     first, second = source(a), source(b)
     if (first is None or second is None or first[1] != second[1] or first[0].shape != second[0].shape
-            or not (first[2] is second[2] or np.array_equal(first[2], second[2]))):
+            or not np.array_equal(first[2], second[2])):
         return None
     return first[0], second[0], first[1], first[2]
 

@@ -104,7 +104,7 @@ def _narrowed(triples):
             widen.append(None)
         else:
             out.append((common[0], common[1], keep))
-            widen.append((keep.index(common[2]), common[3], a.shape[common[2]]))
+            widen.append((tuple(keep).index(common[2]), common[3], a.shape[common[2]]))
     return out, widen
 
 
@@ -114,7 +114,7 @@ def _widened(sums, widen):
     position, index, size = widen
     shape = list(sums.shape)
     shape[position] = size
-    full = np.zeros(shape, sums.dtype)
+    full = np.zeros_like(sums, shape=shape)  # in the sums' memory layout: a later mean adds in the same order
     full[(slice(None),) * position + (index,)] = sums
     return full
 

@@ -110,7 +110,10 @@ def test_a_spread_knows_its_source_while_both_live():
     index = np.array([0, 2, 3, 6])
     out = channels.spread(data, 2, index, 7)
     found = channels.source(out)
-    assert found[0] is data and found[1] == 2 and found[2] is index
+    assert found[0] is data and found[1] == 2 and np.array_equal(found[2], index)
+    index[0] = 1  # the caller's index changing later changes nothing that was spread
+    assert np.array_equal(channels.source(out)[2], [0, 2, 3, 6])
+    index = np.array([0, 2, 3, 6])
     assert channels.source(out.copy()) is None and channels.source(data) is None
     assert channels.source(out[:1]) is None  # a view of a spread is another array
     other = channels.spread(data * 2, 2, index.copy(), 7)  # its source dies at once
@@ -118,9 +121,12 @@ def test_a_spread_knows_its_source_while_both_live():
     source_data = data + 1
     again = channels.spread(source_data, 2, index.copy(), 7)
     common = channels.common_source(out, again)
-    assert common[0] is data and common[1] is source_data and common[2] == 2 and common[3] is index
+    assert common[0] is data and common[1] is source_data and common[2] == 2
+    assert np.array_equal(common[3], [0, 2, 3, 6])
+    assert channels.common_source(out, channels.spread(source_data, 1, np.arange(3), 5)) is None  # another axis
+    assert channels.common_source(out, channels.spread(source_data[:1], 2, index, 7)) is None  # another shape
     assert channels.common_source(out, channels.spread(source_data, 2, np.array([0, 2, 3, 5]), 7)) is None
-    assert channels.common_source(out, channels.spread(source_data, 2, index, 8)) is not None  # sizes: the caller's
+    assert channels.common_source(out, channels.spread(source_data, 2, np.array([0, 2, 3, 6]), 8)) is not None
     assert channels.common_source(out, out.copy()) is None
 
 

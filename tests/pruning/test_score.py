@@ -73,3 +73,20 @@ def test_sums_started_during_the_gradient_walk_give_the_scores_of_sums_made_afte
     finally:
         parallel.GRAIN = grain
         score.forget_started()
+
+
+def test_scores_of_spread_digits_maps_are_those_of_the_full_maps_bit_for_bit():
+    """A pruned network's activations and gradients are spreads of its cut maps (kernels/channels.py), whose
+    sums run over the kept filters only: at the digits sizes (channel-last 24x24, batch 128 and 32) the batch
+    scores are bit for bit those of copies of the full maps (which are summed as they are)."""
+    from minidl.kernels import channels
+    rng = np.random.default_rng(3)
+    for kept, n in ((9, 128), (14, 32)):
+        cut = [rng.standard_normal((n, 24, 24, kept), dtype=np.float32).transpose(1, 2, 3, 0) for _ in range(2)]
+        index = np.sort(rng.choice(20, kept, replace=False))
+        a, g = (dlarray._wrap(channels.spread(c, 2, index, 20), "SSCB") for c in cut)  # as ops.shape.widened
+        assert channels.common_source(a.data, g.data) is not None
+        copies = [dlarray._wrap(v.data.copy(order="K"), "SSCB") for v in (a, g)]
+        got, want = batch_scores([(a, g)])[0], batch_scores([tuple(copies)])[0]
+        np.testing.assert_array_equal(got, want, strict=True)
+        assert not np.delete(got, index).any() and np.all(got[index] > 0)
