@@ -10,7 +10,8 @@ import numpy as np
 
 
 def blas_configuration():
-    """One dict per BLAS library NumPy uses: ``library``, ``version``, ``core_type``, ``threads``.
+    """One dict per BLAS library loaded (NumPy's own first, then the others, SciPy's say, by file path):
+    ``library``, ``version``, ``core_type``, ``threads``; the order does not depend on which was loaded first.
 
     Read with threadpoolctl when it is installed (it reports the kernel in use);
     otherwise from NumPy's build configuration and the environment, where the core
@@ -23,7 +24,8 @@ def blas_configuration():
         return [_from_numpy_config()]
     found = [{"library": info.get("internal_api", "unknown"), "version": info.get("version") or "unknown",
               "core_type": info.get("architecture") or "unknown", "threads": info.get("num_threads")}
-             for info in threadpool_info() if info.get("user_api") == "blas"]
+             for info in sorted((i for i in threadpool_info() if i.get("user_api") == "blas"),
+                                key=lambda i: ("numpy" not in str(i.get("filepath", "")), str(i.get("filepath", ""))))]
     return found or [_from_numpy_config()]
 
 

@@ -11,10 +11,21 @@ def test_with_threadpoolctl_it_reports_the_kernel_in_use():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     expected = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
     got = blasinfo.blas_configuration()
-    assert [c["library"] for c in got] == [i["internal_api"] for i in expected]
-    assert [c["threads"] for c in got] == [i["num_threads"] for i in expected]
-    assert [c["core_type"] for c in got] == [i.get("architecture") or "unknown" for i in expected]
+    assert sorted((c["library"], c["version"], c["threads"], c["core_type"]) for c in got) == sorted(
+        (i["internal_api"], i.get("version") or "unknown", i["num_threads"], i.get("architecture") or "unknown")
+        for i in expected)
     assert blasinfo.blas_summary().startswith("BLAS: ")
+
+
+def test_numpys_own_blas_comes_first_whichever_was_loaded_first(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    libs = [{"user_api": "blas", "internal_api": "openblas", "version": v, "architecture": "Zen", "num_threads": 2,
+             "filepath": f"/site-packages/{where}/.libs/libopenblas.so"} for v, where in (("0.3.30", "scipy.libs"),
+                                                                                      ("0.3.31", "numpy.libs"))]
+    libs.append({"user_api": "openmp", "internal_api": "openmp", "num_threads": 2, "filepath": "/libgomp.so"})
+    for order in (libs, libs[::-1]):
+        monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda order=order: list(order))
+        assert [c["version"] for c in blasinfo.blas_configuration()] == ["0.3.31", "0.3.30"]
 
 
 def test_without_threadpoolctl_it_falls_back_to_numpys_configuration(monkeypatch):
