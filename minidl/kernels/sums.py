@@ -78,7 +78,9 @@ def float64_product_sums(triples):
     to be worth waking a thread for (kernels/parallel.py) and together large enough.
     A pair of spreads of the same positions along a kept axis (a pruned network's activation and its
     gradient, kept at full size with zeros for the pruned filters) is summed over what was spread, and
-    the sums widened with zeros (see _narrowed): for 9 of 20 channels 9/20 of the work.
+    the sums widened with zeros (see _narrowed): for 9 of 20 channels 9/20 of the values, though einsum's
+    float64 loop costs more per value on the shorter channel rows (benchmarks/bench_score_sums.py: 0.5-0.7x
+    the time at 5-7 of 20 channels, 0.8-1.0x at most counts from 9 to 18).
     """
     return _product_sums(triples, False)()
 
